@@ -1,0 +1,77 @@
+//! Command line: the console by default, headless twins for scripts.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::tui::color::ColorSetting;
+
+#[derive(Debug, Parser)]
+#[command(name = "agent-hubble", version, about = "Terminal console for cloud-security findings")]
+pub struct Cli {
+    /// Config file (else $AGENT_HUBBLE_CONFIG, else the standard config path).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Run on the embedded demo fleet instead of real accounts.
+    #[arg(long, global = true)]
+    pub demo: bool,
+    /// Hide every action that changes anything.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Theme name (default, high-contrast, mono, ansi16, or a file in the themes dir).
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// Keymap name (default, vim, arrows, or a file in the keymaps dir).
+    #[arg(long)]
+    pub keymap: Option<String>,
+    /// Colour depth: auto, truecolor, 256, 16, mono.
+    #[arg(long, value_name = "DEPTH")]
+    pub color: Option<ColorSetting>,
+    /// ASCII markers and borders.
+    #[arg(long)]
+    pub ascii: bool,
+    /// Screen-reader friendly: no box drawing, no animation.
+    #[arg(long)]
+    pub screen_reader: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Json,
+    Table,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Poll every configured source once and print the findings.
+    Findings {
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Filter expression, as typed after `/` in the console.
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
+        #[arg(long)]
+        include_archived: bool,
+    },
+    /// Validate the config file, themes and keymaps; exit 2 with file:line:col errors.
+    CheckConfig {
+        /// Config file to check (default: the one the console would use).
+        path: Option<PathBuf>,
+    },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; names the first broken line.
+    Verify {
+        /// Audit log (default: the configured one).
+        path: Option<PathBuf>,
+    },
+}

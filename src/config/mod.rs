@@ -1,0 +1,375 @@
+//! Configuration: TOML with positioned errors, paths from `directories`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::tui::color::ColorSetting;
+
+pub const ENV_CONFIG: &str = "AGENT_HUBBLE_CONFIG";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub ui: UiConfig,
+    #[serde(default)]
+    pub poll: PollConfig,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub aws: Vec<AwsConfig>,
+    /// Where the file was read from (None for the built-in default).
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    pub theme: Spanned<String>,
+    pub keymap: Spanned<String>,
+    pub color: ColorSetting,
+    /// ASCII glyphs instead of Unicode markers and box drawing.
+    pub ascii: bool,
+    /// No animation, no box drawing, numbered choices, static prompts.
+    pub screen_reader: bool,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            theme: Spanned::new(0..0, "default".into()),
+            keymap: Spanned::new(0..0, "default".into()),
+            color: ColorSetting::Auto,
+            ascii: false,
+            screen_reader: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PollConfig {
+    /// Seconds between incremental polls of each source.
+    pub interval_secs: u64,
+    /// Seconds between full re-reads that catch edits which do not move UpdatedAt.
+    pub reconcile_secs: u64,
+    /// Overlap of incremental windows, for clock skew and eventual consistency.
+    pub overlap_secs: u64,
+    /// Ceiling of the exponential backoff after errors.
+    pub max_backoff_secs: u64,
+    /// SDK attempts per call (adaptive retry mode).
+    pub max_attempts: u32,
+    pub include_archived: bool,
+}
+
+impl Default for PollConfig {
+    fn default() -> Self {
+        PollConfig {
+            interval_secs: 60,
+            reconcile_secs: 900,
+            overlap_secs: 300,
+            max_backoff_secs: 600,
+            max_attempts: 3,
+            include_archived: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// SQLite file; defaults to `<data dir>/hubble.db`. May be shared by several consoles.
+    pub path: Option<PathBuf>,
+    /// Audit log; defaults to `<data dir>/audit.jsonl`.
+    pub audit_log: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsConfig {
+    pub name: Spanned<String>,
+    pub regions: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub role_arn: Option<Spanned<String>>,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub endpoint_url: Option<Spanned<String>>,
+}
+
+/// Standard locations (XDG on Linux).
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub config_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub state_dir: PathBuf,
+}
+
+impl Paths {
+    pub fn discover() -> Paths {
+        match directories::ProjectDirs::from("", "", "agent-hubble") {
+            Some(d) => Paths {
+                config_dir: d.config_dir().to_path_buf(),
+                data_dir: d.data_dir().to_path_buf(),
+                state_dir: d.state_dir().unwrap_or(d.data_dir()).to_path_buf(),
+            },
+            None => {
+                let base = std::env::temp_dir().join("agent-hubble");
+                Paths {
+                    config_dir: base.join("config"),
+                    data_dir: base.join("data"),
+                    state_dir: base.join("state"),
+                }
+            }
+        }
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.config_dir.join("config.toml")
+    }
+
+    pub fn themes_dir(&self) -> PathBuf {
+        self.config_dir.join("themes")
+    }
+
+    pub fn keymaps_dir(&self) -> PathBuf {
+        self.config_dir.join("keymaps")
+    }
+}
+
+/// Which config file to read: `--config`, then `AGENT_HUBBLE_CONFIG`, then the standard path
+/// (only if it exists). `explicit` is true when the user named a file, which must then exist.
+pub fn locate(cli: Option<&Path>, paths: &Paths) -> Option<(PathBuf, bool)> {
+    if let Some(p) = cli {
+        return Some((p.to_path_buf(), true));
+    }
+    if let Some(p) = std::env::var_os(ENV_CONFIG).filter(|v| !v.is_empty()) {
+        return Some((PathBuf::from(p), true));
+    }
+    let p = paths.config_file();
+    p.exists().then_some((p, false))
+}
+
+impl Config {
+    /// Built-in defaults: no sources configured.
+    pub fn empty() -> Config {
+        toml::from_str("").expect("empty config parses")
+    }
+
+    pub fn load(path: &Path) -> Result<Config, Diagnostics> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Diagnostics(vec![Diagnostic::new(
+                path,
+                1,
+                1,
+                format!("cannot read: {e}"),
+            )])
+        })?;
+        Self::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config, Diagnostics> {
+        let mut cfg: Config = toml::from_str(text)
+            .map_err(|e| Diagnostics(vec![Diagnostic::from_toml(path, text, &e)]))?;
+        cfg.path = Some(path.to_path_buf());
+        let diags = cfg.validate(text, path);
+        if diags.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(Diagnostics(diags))
+        }
+    }
+
+    fn validate(&self, text: &str, path: &Path) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let mut at = |span: std::ops::Range<usize>, msg: String| {
+            out.push(Diagnostic::at_offset(path, text, span.start, msg));
+        };
+        let mut names = std::collections::HashMap::new();
+        for a in &self.aws {
+            let name = a.name.get_ref();
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            {
+                at(
+                    a.name.span(),
+                    format!("aws name {name:?} must be non-empty letters, digits, '-', '_' or '.'"),
+                );
+            }
+            if let Some(prev) = names.insert(name.clone(), a.name.span()) {
+                let (line, _) = crate::diag::line_col(text, prev.start);
+                at(
+                    a.name.span(),
+                    format!("aws name {name:?} is already used on line {line}"),
+                );
+            }
+            if a.regions.get_ref().is_empty() {
+                at(
+                    a.regions.span(),
+                    "regions must list at least one region".into(),
+                );
+            }
+            for r in a.regions.get_ref() {
+                if !is_region(r.get_ref()) {
+                    at(
+                        r.span(),
+                        format!(
+                            "{:?} is not an AWS region name (like \"eu-west-1\")",
+                            r.get_ref()
+                        ),
+                    );
+                }
+            }
+            if let Some(role) = &a.role_arn {
+                if !is_role_arn(role.get_ref()) {
+                    at(
+                        role.span(),
+                        format!(
+                            "{:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/Name)",
+                            role.get_ref()
+                        ),
+                    );
+                }
+            }
+            if let Some(url) = &a.endpoint_url {
+                let u = url.get_ref();
+                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                    at(
+                        url.span(),
+                        format!("endpoint_url {u:?} must start with http:// or https://"),
+                    );
+                }
+            }
+        }
+        let p = &self.poll;
+        if p.interval_secs < 5 {
+            out.push(Diagnostic::new(
+                path,
+                1,
+                1,
+                "poll.interval_secs must be at least 5",
+            ));
+        }
+        if p.max_attempts == 0 || p.max_attempts > 10 {
+            out.push(Diagnostic::new(
+                path,
+                1,
+                1,
+                "poll.max_attempts must be between 1 and 10",
+            ));
+        }
+        out
+    }
+}
+
+fn is_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts
+            .iter()
+            .take(parts.len() - 1)
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn is_role_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5].starts_with("role/")
+        && parts[5].len() > 5
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        Config::parse(text, Path::new("c.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn the_documented_shape_parses() {
+        let cfg = Config::parse(
+            r#"
+[[aws]]
+name = "security"
+regions = ["us-east-1", "eu-west-1"]
+role_arn = "arn:aws:iam::222222222222:role/Audit"
+external_id = "x"
+endpoint_url = "http://127.0.0.1:5000"
+
+[[aws]]
+name = "prod"
+regions = ["ap-southeast-2"]
+profile = "prod"
+"#,
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!(cfg.aws.len(), 2);
+        assert_eq!(cfg.aws[0].regions.get_ref().len(), 2);
+        assert_eq!(cfg.poll.interval_secs, 60);
+        assert_eq!(cfg.ui.theme.get_ref(), "default");
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        assert_eq!(
+            err("[[aws]]\nname = \"a\"\nregions = [\"us-east-1\", \"mars-1\"]\n"),
+            "c.toml:3:25: \"mars-1\" is not an AWS region name (like \"eu-west-1\")"
+        );
+        assert!(
+            err("[[aws]]\nname = \"a\"\nregion = [\"us-east-1\"]\n")
+                .starts_with("c.toml:3:1: unknown field `region`")
+        );
+        assert!(err("[ui]\ntheme = \n").starts_with("c.toml:2:"));
+        assert!(
+            err("[[aws]]\nname = \"a\"\nregions = [\"us-east-1\"]\nrole_arn = \"Audit\"\n")
+                .starts_with("c.toml:4:12: \"Audit\" is not an IAM role ARN")
+        );
+        let dup = err(
+            "[[aws]]\nname = \"a\"\nregions = [\"us-east-1\"]\n[[aws]]\nname = \"a\"\nregions = [\"us-east-1\"]\n",
+        );
+        assert_eq!(dup, "c.toml:5:8: aws name \"a\" is already used on line 2");
+        assert!(
+            err("[ui]\ncolor = \"purple\"\n").starts_with("c.toml:2:9:"),
+            "{}",
+            err("[ui]\ncolor = \"purple\"\n")
+        );
+    }
+
+    #[test]
+    fn region_and_arn_shapes() {
+        for r in ["us-east-1", "eu-west-1", "us-gov-west-1", "ap-southeast-2"] {
+            assert!(is_region(r), "{r}");
+        }
+        for r in ["", "us-east", "US-EAST-1", "mars-1", "us-east-x"] {
+            assert!(!is_region(r), "{r}");
+        }
+        assert!(is_role_arn("arn:aws:iam::222222222222:role/Audit"));
+        assert!(is_role_arn(
+            "arn:aws-us-gov:iam::222222222222:role/path/Audit"
+        ));
+        assert!(!is_role_arn("arn:aws:iam::2222:role/Audit"));
+        assert!(!is_role_arn("arn:aws:iam::222222222222:user/Audit"));
+    }
+}

@@ -1,0 +1,301 @@
+//! The hub applies source events to the store and the in-memory index, and publishes
+//! read-only snapshots for the views. It runs on its own thread because SQLite is blocking.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::model::{Finding, Note, Workflow, now_ms};
+use crate::poller::{Health, SourceEvent, SyncKind};
+use crate::sources::SourceInfo;
+use crate::store::{SourceState, Store};
+
+/// What the hub is told.
+#[derive(Debug)]
+pub enum HubInput {
+    Source(SourceEvent),
+    /// A workflow change we made ourselves succeeded; show it now (UpdatedAt does not move,
+    /// so the next incremental poll would not bring it).
+    LocalWorkflow {
+        ids: Vec<String>,
+        status: Workflow,
+        note: Option<Note>,
+    },
+    RawJson {
+        id: String,
+        reply: oneshot::Sender<Option<String>>,
+    },
+}
+
+impl From<SourceEvent> for HubInput {
+    fn from(e: SourceEvent) -> Self {
+        HubInput::Source(e)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceStatus {
+    pub info: SourceInfo,
+    pub health: Health,
+    /// No full sync has completed in this run: its findings are from the cache.
+    pub stale: bool,
+    pub findings: usize,
+}
+
+/// A consistent picture for the views. Cheap to clone (everything shared).
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub version: u64,
+    pub findings: Arc<Vec<Arc<Finding>>>,
+    pub sources: Arc<Vec<SourceStatus>>,
+    /// Ids changed by the latest batch of events (row highlight).
+    pub changed: Arc<HashSet<String>>,
+    /// Malformed findings skipped since start.
+    pub skipped: u64,
+    pub last_skip_reason: Option<String>,
+    /// Latest successful poll of any source (ms).
+    pub last_ok: Option<i64>,
+    /// Store errors are shown, never fatal.
+    pub store_error: Option<String>,
+}
+
+impl Snapshot {
+    pub fn stale_sources(&self) -> usize {
+        self.sources.iter().filter(|s| s.stale).count()
+    }
+}
+
+pub struct Hub {
+    store: Option<Store>,
+    findings: HashMap<String, Arc<Finding>>,
+    sources: BTreeMap<String, SourceStatus>,
+    changed: HashSet<String>,
+    skipped: u64,
+    last_skip_reason: Option<String>,
+    store_error: Option<String>,
+    version: u64,
+    tx: watch::Sender<Arc<Snapshot>>,
+}
+
+/// Longest time between snapshots while events keep arriving.
+const PUBLISH_EVERY: Duration = Duration::from_millis(150);
+
+impl Hub {
+    /// Loads cached findings (marked stale until their source's first sync) and returns the
+    /// hub with a receiver of snapshots.
+    pub fn new(store: Option<Store>, sources: &[SourceInfo]) -> (Hub, watch::Receiver<Arc<Snapshot>>) {
+        let mut findings = HashMap::new();
+        let mut store_error = None;
+        let mut skipped = 0;
+        if let Some(s) = &store {
+            match s.load_findings() {
+                Ok((list, bad)) => {
+                    skipped = bad as u64;
+                    findings.extend(list.into_iter().map(|f| (f.id.clone(), Arc::new(f))));
+                }
+                Err(e) => store_error = Some(e.to_string()),
+            }
+        }
+        let known: HashSet<&str> = sources.iter().map(|s| s.key.as_str()).collect();
+        // Findings of sources no longer configured are not shown.
+        findings.retain(|_, f| known.contains(f.source.as_str()));
+        let sources = sources
+            .iter()
+            .map(|i| {
+                let status = SourceStatus {
+                    info: i.clone(),
+                    health: Health::default(),
+                    stale: true,
+                    findings: 0,
+                };
+                (i.key.clone(), status)
+            })
+            .collect();
+        let (tx, rx) = watch::channel(Arc::new(Snapshot::default()));
+        let mut hub = Hub {
+            store,
+            findings,
+            sources,
+            changed: HashSet::new(),
+            skipped,
+            last_skip_reason: None,
+            store_error,
+            version: 0,
+            tx,
+        };
+        hub.publish();
+        (hub, rx)
+    }
+
+    /// Runs on the current thread until every sender is gone.
+    pub fn run(mut self, mut rx: mpsc::Receiver<HubInput>) {
+        let mut last_publish = Instant::now();
+        let mut dirty = false;
+        while let Some(input) = rx.blocking_recv() {
+            dirty |= self.apply(input);
+            // Drain what is already queued before publishing, so bursts coalesce.
+            while let Ok(more) = rx.try_recv() {
+                dirty |= self.apply(more);
+                if last_publish.elapsed() >= PUBLISH_EVERY {
+                    break;
+                }
+            }
+            if dirty {
+                self.publish();
+                last_publish = Instant::now();
+                dirty = false;
+            }
+        }
+    }
+
+    pub fn spawn(self, rx: mpsc::Receiver<HubInput>) -> std::thread::JoinHandle<()> {
+        std::thread::Builder::new()
+            .name("hub".into())
+            .spawn(move || self.run(rx))
+            .expect("spawn hub thread")
+    }
+
+    fn store_result<T>(&mut self, r: Result<T, crate::store::StoreError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::error!("store: {e}");
+                self.store_error = Some(e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Applies one input; true when the snapshot changes.
+    pub fn apply(&mut self, input: HubInput) -> bool {
+        match input {
+            HubInput::Source(SourceEvent::Upsert {
+                source: _,
+                items,
+                skipped,
+            }) => {
+                if let Some(reason) = skipped.last() {
+                    self.last_skip_reason = Some(reason.clone());
+                }
+                self.skipped += skipped.len() as u64;
+                if let Some(store) = self.store.as_mut() {
+                    let r = store.upsert(&items);
+                    self.store_result(r);
+                }
+                for n in items {
+                    let f = n.finding;
+                    let same = self.findings.get(&f.id).is_some_and(|old| **old == f);
+                    if !same {
+                        self.changed.insert(f.id.clone());
+                        self.findings.insert(f.id.clone(), Arc::new(f));
+                    }
+                }
+                true
+            }
+            HubInput::Source(SourceEvent::SyncDone {
+                source,
+                kind,
+                started_at,
+                seen,
+                watermark,
+            }) => {
+                if let Some(seen) = seen {
+                    // Gone: not returned by a full read and not updated while it ran.
+                    let gone: Vec<String> = self
+                        .findings
+                        .values()
+                        .filter(|f| f.source == source && !seen.contains(&f.id) && f.updated_at < started_at)
+                        .map(|f| f.id.clone())
+                        .collect();
+                    for id in &gone {
+                        self.findings.remove(id);
+                    }
+                    if let Some(store) = self.store.as_mut() {
+                        let r = store.remove(&gone);
+                        self.store_result(r);
+                    }
+                }
+                if let Some(s) = self.sources.get_mut(&source) {
+                    if kind != SyncKind::Incremental {
+                        s.stale = false;
+                    }
+                }
+                if let Some(store) = self.store.as_ref() {
+                    let full = (kind != SyncKind::Incremental).then_some(started_at);
+                    let r = store.source_state(&source).and_then(|mut st: SourceState| {
+                        st.watermark = watermark;
+                        st.last_full_sync = full.or(st.last_full_sync);
+                        st.last_ok = Some(now_ms());
+                        store.save_source_state(&source, &st)
+                    });
+                    self.store_result(r);
+                }
+                true
+            }
+            HubInput::Source(SourceEvent::Health { source, health }) => match self.sources.get_mut(&source) {
+                Some(s) if s.health != health => {
+                    s.health = health;
+                    true
+                }
+                _ => false,
+            },
+            HubInput::LocalWorkflow { ids, status, note } => {
+                let mut changed = Vec::new();
+                for id in ids {
+                    if let Some(f) = self.findings.get_mut(&id) {
+                        let f = Arc::make_mut(f);
+                        f.workflow = status;
+                        if note.is_some() {
+                            f.note = note.clone();
+                        }
+                        changed.push(id);
+                    }
+                }
+                self.changed.extend(changed);
+                true
+            }
+            HubInput::RawJson { id, reply } => {
+                let raw = self.store.as_ref().and_then(|s| s.raw_json(&id).ok().flatten());
+                let _ = reply.send(raw);
+                false
+            }
+        }
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.tx.borrow().clone()
+    }
+
+    pub fn publish(&mut self) {
+        self.version += 1;
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for f in self.findings.values() {
+            *counts.entry(f.source.as_str()).or_default() += 1;
+        }
+        let sources: Vec<SourceStatus> = self
+            .sources
+            .values()
+            .map(|s| SourceStatus {
+                findings: counts.get(s.info.key.as_str()).copied().unwrap_or(0),
+                ..s.clone()
+            })
+            .collect();
+        let last_ok = sources.iter().filter_map(|s| s.health.last_ok).max();
+        let snap = Snapshot {
+            version: self.version,
+            findings: Arc::new(self.findings.values().cloned().collect()),
+            sources: Arc::new(sources),
+            changed: Arc::new(std::mem::take(&mut self.changed)),
+            skipped: self.skipped,
+            last_skip_reason: self.last_skip_reason.clone(),
+            last_ok,
+            store_error: self.store_error.clone(),
+        };
+        self.tx.send_replace(Arc::new(snap));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,91 @@
+use super::*;
+use crate::sources::Normalized;
+use crate::sources::memory::sample_finding;
+
+fn info(key: &str) -> SourceInfo {
+    SourceInfo {
+        key: key.into(),
+        provider: crate::model::Provider::Demo,
+        name: key.into(),
+        region: "us-east-1".into(),
+    }
+}
+
+fn item(n: usize, source: &str, updated: i64) -> Normalized {
+    let mut f = sample_finding(n, updated);
+    f.source = source.into();
+    Normalized { raw: format!("{{\"n\":{n}}}").into(), finding: f }
+}
+
+fn upsert(source: &str, items: Vec<Normalized>) -> HubInput {
+    HubInput::Source(SourceEvent::Upsert { source: source.into(), items, skipped: vec!["bad one".into()] })
+}
+
+#[test]
+fn cached_findings_show_at_once_marked_stale_until_first_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    {
+        let (mut hub, _rx) = Hub::new(Some(Store::open(&path).unwrap()), &[info("a")]);
+        hub.apply(upsert("a", (0..5).map(|n| item(n, "a", 1000)).collect()));
+        hub.publish();
+    }
+    let (mut hub, rx) = Hub::new(Some(Store::open(&path).unwrap()), &[info("a"), info("b")]);
+    let snap = rx.borrow().clone();
+    assert_eq!(snap.findings.len(), 5, "cache loads before any poll");
+    assert_eq!(snap.stale_sources(), 2);
+    hub.apply(HubInput::Source(SourceEvent::SyncDone {
+        source: "a".into(),
+        kind: SyncKind::Full,
+        started_at: 2000,
+        seen: Some((0..3).map(|n| format!("f-{n:06}")).collect()),
+        watermark: Some(1000),
+    }));
+    hub.publish();
+    let snap = hub.snapshot();
+    assert_eq!(snap.findings.len(), 3, "findings not returned by a full sync are gone");
+    assert_eq!(snap.stale_sources(), 1);
+    assert_eq!(snap.sources.iter().find(|s| s.info.key == "a").unwrap().findings, 3);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.count(), 3);
+    assert_eq!(store.source_state("a").unwrap().watermark, Some(1000));
+}
+
+#[test]
+fn changes_skips_local_workflow_and_raw() {
+    let (mut hub, _rx) = Hub::new(Some(Store::in_memory().unwrap()), &[info("a")]);
+    hub.apply(upsert("a", vec![item(1, "a", 10), item(2, "a", 10)]));
+    hub.publish();
+    let s1 = hub.snapshot();
+    assert_eq!(s1.changed.len(), 2);
+    assert_eq!(s1.skipped, 1);
+    assert_eq!(s1.last_skip_reason.as_deref(), Some("bad one"));
+    // Same content again: no change highlighted.
+    hub.apply(upsert("a", vec![item(1, "a", 10)]));
+    hub.publish();
+    assert!(hub.snapshot().changed.is_empty());
+    hub.apply(HubInput::LocalWorkflow { ids: vec!["f-000001".into()], status: Workflow::Resolved, note: None });
+    hub.publish();
+    let s = hub.snapshot();
+    let f = s.findings.iter().find(|f| f.id == "f-000001").unwrap();
+    assert_eq!(f.workflow, Workflow::Resolved);
+    assert!(s.changed.contains("f-000001"));
+    let (tx, rx) = oneshot::channel();
+    hub.apply(HubInput::RawJson { id: "f-000002".into(), reply: tx });
+    assert_eq!(rx.blocking_recv().unwrap().as_deref(), Some("{\"n\":2}"));
+}
+
+#[test]
+fn a_full_sync_keeps_findings_updated_while_it_ran() {
+    let (mut hub, _rx) = Hub::new(None, &[info("a")]);
+    hub.apply(upsert("a", vec![item(1, "a", 5_000)]));
+    hub.apply(HubInput::Source(SourceEvent::SyncDone {
+        source: "a".into(),
+        kind: SyncKind::Reconcile,
+        started_at: 4_000,
+        seen: Some(HashSet::new()),
+        watermark: None,
+    }));
+    hub.publish();
+    assert_eq!(hub.snapshot().findings.len(), 1);
+}

@@ -1,0 +1,18 @@
+//! Agent Hubble: a terminal console for cloud-security findings.
+//!
+//! Data flows one way: sources → poller → hub (store + index) → snapshots → views.
+
+pub mod audit;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod diag;
+pub mod filter;
+pub mod hub;
+pub mod model;
+pub mod poller;
+pub mod sanitize;
+pub mod setup;
+pub mod sources;
+pub mod store;
+pub mod tui;

@@ -1,0 +1,197 @@
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use clap::Parser;
+use tokio::sync::mpsc;
+
+use agent_hubble::cli::{AuditCommand, Cli, Command};
+use agent_hubble::config::{self, Config, Paths};
+use agent_hubble::hub::{Hub, HubInput};
+use agent_hubble::poller::{Poller, Resume, Settings};
+use agent_hubble::store::Store;
+use agent_hubble::tui::app::{App, Options};
+use agent_hubble::tui::run::{EffectContext, run_terminal};
+use agent_hubble::tui::{color, keymap, theme};
+use agent_hubble::{commands, setup};
+
+fn load_config(cli: &Cli, paths: &Paths) -> Result<Config, ExitCode> {
+    match config::locate(cli.config.as_deref(), paths) {
+        Some((p, explicit)) => {
+            if !explicit && !p.exists() {
+                return Ok(Config::empty());
+            }
+            Config::load(&p).map_err(|d| {
+                eprintln!("{d}");
+                ExitCode::from(2)
+            })
+        }
+        None => Ok(Config::empty()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let paths = Paths::discover();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("agent-hubble: cannot start runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match &cli.command {
+        Some(Command::CheckConfig { path }) => {
+            commands::check_config(path.as_deref().or(cli.config.as_deref()), &paths)
+        }
+        Some(Command::Audit {
+            command: AuditCommand::Verify { path },
+        }) => {
+            let cfg = match load_config(&cli, &paths) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let p = path
+                .clone()
+                .unwrap_or_else(|| setup::audit_path(&cfg, &paths));
+            commands::audit_verify(&p)
+        }
+        Some(Command::Findings {
+            format,
+            filter,
+            include_archived,
+        }) => {
+            let cfg = match load_config(&cli, &paths) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let _log = setup::init_logging(&paths);
+            runtime.block_on(commands::findings(
+                &cfg,
+                cli.demo,
+                *format,
+                filter.as_deref(),
+                *include_archived,
+            ))
+        }
+        None => {
+            let cfg = match load_config(&cli, &paths) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let _log = setup::init_logging(&paths);
+            match runtime.block_on(console(&cli, &cfg, &paths)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("agent-hubble: {e:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}
+
+async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
+    let depth = color::detect(cli.color.unwrap_or(cfg.ui.color), |k| std::env::var(k).ok());
+    let ascii = cli.ascii || cfg.ui.ascii;
+    let theme_name = cli
+        .theme
+        .clone()
+        .unwrap_or_else(|| cfg.ui.theme.get_ref().clone());
+    let theme = theme::load(&theme_name, Some(&paths.themes_dir()), depth, ascii)
+        .map_err(|d| anyhow::anyhow!("{d}"))?;
+    let keymap_name = cli
+        .keymap
+        .clone()
+        .unwrap_or_else(|| cfg.ui.keymap.get_ref().clone());
+    let keymap = keymap::load(&keymap_name, Some(&paths.keymaps_dir()))
+        .map_err(|d| anyhow::anyhow!("{}", agent_hubble::diag::Diagnostics(d)))?;
+
+    let setup = setup::sources(cfg, cli.demo, true).await?;
+    if let Some(n) = &setup.notice {
+        eprintln!("{n}");
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    }
+    let store_path = setup::store_path(cfg, paths, setup.demo);
+    let store = match Store::open(&store_path) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::error!("store unavailable, running without cache: {e}");
+            None
+        }
+    };
+    let resume: std::collections::HashMap<String, Resume> = setup
+        .sources
+        .iter()
+        .filter_map(|s| {
+            let key = s.info().key.clone();
+            let st = store.as_ref()?.source_state(&key).ok()?;
+            Some((
+                key,
+                Resume {
+                    watermark: st.watermark,
+                },
+            ))
+        })
+        .collect();
+    let infos: Vec<_> = setup.sources.iter().map(|s| s.info().clone()).collect();
+    let (hub, snapshots) = Hub::new(store, &infos);
+    let (hub_tx, hub_rx) = mpsc::channel::<HubInput>(256);
+    let hub_thread = hub.spawn(hub_rx);
+
+    let (poll_tx, mut poll_rx) = mpsc::channel(64);
+    let poller = Poller::spawn(
+        setup.sources.clone(),
+        |k| resume.get(k).copied().unwrap_or_default(),
+        Settings::from_config(&cfg.poll),
+        poll_tx,
+    );
+    let forward_tx = hub_tx.clone();
+    let forward = tokio::spawn(async move {
+        while let Some(ev) = poll_rx.recv().await {
+            if forward_tx.send(HubInput::Source(ev)).await.is_err() {
+                break;
+            }
+        }
+    });
+
+    let audit = match agent_hubble::audit::AuditLog::open(&setup::audit_path(cfg, paths)) {
+        Ok(a) => Some(Arc::new(Mutex::new(a))),
+        Err(e) => {
+            tracing::error!("audit log unavailable: {e}");
+            None
+        }
+    };
+    let actor = setup::local_actor();
+    let opts = Options {
+        demo: setup.demo,
+        read_only: cli.read_only || audit.is_none(),
+        screen_reader: cli.screen_reader || cfg.ui.screen_reader,
+        actor: actor.clone(),
+    };
+    let snapshot = snapshots.borrow().clone();
+    let mut app = App::new(opts, theme, keymap, snapshot, agent_hubble::model::now_ms());
+    if let Some(n) = setup.notice {
+        app.message = Some((agent_hubble::tui::app::Level::Info, n));
+    }
+    let ctx = EffectContext {
+        sources: setup
+            .sources
+            .iter()
+            .map(|s| (s.info().key.clone(), s.clone()))
+            .collect(),
+        hub: hub_tx.clone(),
+        audit,
+        refresh: poller.refresh_handle(),
+        actor,
+    };
+    let result = run_terminal(app, snapshots, ctx).await;
+    poller.shutdown();
+    forward.abort();
+    drop(hub_tx);
+    let _ = tokio::task::spawn_blocking(move || hub_thread.join()).await;
+    result
+}

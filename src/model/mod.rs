@@ -1,0 +1,323 @@
+//! The normalised finding every provider emits and every view reads.
+
+mod time;
+
+pub use self::time::{format_age, format_rfc3339, now_ms, parse_timestamp};
+
+use serde::{Deserialize, Serialize};
+
+/// Severity label, ordered from least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Severity {
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Informational,
+    ];
+
+    /// ASFF rule for a missing `Label`: 0 INFORMATIONAL, 1–39 LOW, 40–69 MEDIUM, 70–89 HIGH, 90–100 CRITICAL.
+    pub fn from_normalized(n: u32) -> Severity {
+        match n {
+            0 => Severity::Informational,
+            1..=39 => Severity::Low,
+            40..=69 => Severity::Medium,
+            70..=89 => Severity::High,
+            _ => Severity::Critical,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Informational => "INFORMATIONAL",
+            Severity::Low => "LOW",
+            Severity::Medium => "MEDIUM",
+            Severity::High => "HIGH",
+            Severity::Critical => "CRITICAL",
+        }
+    }
+
+    /// Short text form used in tables: colour is never the only cue.
+    pub fn short(self) -> &'static str {
+        match self {
+            Severity::Informational => "INFO",
+            Severity::Low => "LOW",
+            Severity::Medium => "MED",
+            Severity::High => "HIGH",
+            Severity::Critical => "CRIT",
+        }
+    }
+
+    /// Accepts full names, short names and common abbreviations, any case.
+    pub fn parse(s: &str) -> Option<Severity> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "informational" | "info" | "i" => Severity::Informational,
+            "low" | "l" => Severity::Low,
+            "medium" | "med" | "m" => Severity::Medium,
+            "high" | "h" => Severity::High,
+            "critical" | "crit" | "c" => Severity::Critical,
+            _ => return None,
+        })
+    }
+}
+
+/// Workflow status of a finding (ASFF `Workflow.Status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Workflow {
+    New,
+    Notified,
+    Resolved,
+    Suppressed,
+}
+
+impl Workflow {
+    pub const ALL: [Workflow; 4] = [
+        Workflow::New,
+        Workflow::Notified,
+        Workflow::Resolved,
+        Workflow::Suppressed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Workflow::New => "NEW",
+            Workflow::Notified => "NOTIFIED",
+            Workflow::Resolved => "RESOLVED",
+            Workflow::Suppressed => "SUPPRESSED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Workflow> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "new" => Workflow::New,
+            "notified" => Workflow::Notified,
+            "resolved" => Workflow::Resolved,
+            "suppressed" => Workflow::Suppressed,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RecordState {
+    Active,
+    Archived,
+}
+
+impl RecordState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordState::Active => "ACTIVE",
+            RecordState::Archived => "ARCHIVED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RecordState> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "active" => RecordState::Active,
+            "archived" => RecordState::Archived,
+            _ => return None,
+        })
+    }
+}
+
+/// ASFF `Compliance.Status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ComplianceStatus {
+    Passed,
+    Warning,
+    Failed,
+    NotAvailable,
+}
+
+impl ComplianceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComplianceStatus::Passed => "PASSED",
+            ComplianceStatus::Warning => "WARNING",
+            ComplianceStatus::Failed => "FAILED",
+            ComplianceStatus::NotAvailable => "NOT_AVAILABLE",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ComplianceStatus> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "passed" | "pass" => ComplianceStatus::Passed,
+            "warning" | "warn" => ComplianceStatus::Warning,
+            "failed" | "fail" => ComplianceStatus::Failed,
+            "not_available" | "notavailable" | "na" => ComplianceStatus::NotAvailable,
+            _ => return None,
+        })
+    }
+}
+
+/// Which kind of provider produced a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Provider {
+    AwsSecurityHub,
+    AzureDefender,
+    GcpScc,
+    Sarif,
+    Demo,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::AwsSecurityHub => "aws-securityhub",
+            Provider::AzureDefender => "azure-defender",
+            Provider::GcpScc => "gcp-scc",
+            Provider::Sarif => "sarif",
+            Provider::Demo => "demo",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Resource {
+    /// ASFF `Type`, e.g. `AwsS3Bucket`.
+    pub kind: String,
+    /// ARN or provider-specific identifier.
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    pub text: String,
+    pub updated_by: String,
+    pub updated_at: i64,
+}
+
+/// One normalised finding. Timestamps are Unix milliseconds, UTC.
+/// Text fields hold provider text as received; views sanitise before display.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub id: String,
+    pub product_arn: String,
+    pub provider: Provider,
+    /// Key of the source (account × region poller) that produced it.
+    pub source: String,
+    pub account: String,
+    pub region: String,
+    pub severity: Severity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity_normalized: Option<u32>,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub product_name: String,
+    #[serde(default)]
+    pub company_name: String,
+    #[serde(default)]
+    pub generator_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_id: Option<String>,
+    /// `Compliance.AssociatedStandards[].StandardsId`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub standards: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related_requirements: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<String>,
+    #[serde(default)]
+    pub resources: Vec<Resource>,
+    pub workflow: Workflow,
+    pub record_state: RecordState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance: Option<ComplianceStatus>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_observed_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_observed_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<Note>,
+}
+
+impl Finding {
+    /// The first resource, which ASFF treats as the primary one.
+    pub fn primary_resource(&self) -> Option<&Resource> {
+        self.resources.first()
+    }
+
+    pub fn resource_type(&self) -> &str {
+        self.primary_resource().map_or("", |r| r.kind.as_str())
+    }
+
+    pub fn resource_id(&self) -> &str {
+        self.primary_resource().map_or("", |r| r.id.as_str())
+    }
+
+    /// Still needs attention: active and not resolved or suppressed.
+    pub fn is_open(&self) -> bool {
+        self.record_state == RecordState::Active
+            && matches!(self.workflow, Workflow::New | Workflow::Notified)
+    }
+
+    /// The line-oriented JSON shape of `agent-hubble findings --format json`.
+    pub fn to_output_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "product_arn": self.product_arn,
+            "provider": self.provider.as_str(),
+            "source": self.source,
+            "account": self.account,
+            "region": self.region,
+            "severity": self.severity.as_str(),
+            "title": self.title,
+            "product_name": self.product_name,
+            "control_id": self.control_id,
+            "resource_type": self.resource_type(),
+            "resource_id": self.resource_id(),
+            "workflow_status": self.workflow.as_str(),
+            "record_state": self.record_state.as_str(),
+            "compliance_status": self.compliance.map(|c| c.as_str()),
+            "created_at": format_rfc3339(self.created_at),
+            "updated_at": format_rfc3339(self.updated_at),
+        })
+    }
+}
+
+/// Identifies a finding for BatchUpdateFindings-style calls.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FindingRef {
+    pub id: String,
+    pub product_arn: String,
+    pub source: String,
+}
+
+impl From<&Finding> for FindingRef {
+    fn from(f: &Finding) -> Self {
+        FindingRef {
+            id: f.id.clone(),
+            product_arn: f.product_arn.clone(),
+            source: f.source.clone(),
+        }
+    }
+}

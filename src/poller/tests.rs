@@ -1,0 +1,110 @@
+use super::*;
+use crate::sources::memory::{MemorySource, sample_finding};
+
+fn settings() -> Settings {
+    Settings {
+        interval: Duration::from_secs(10),
+        reconcile: Duration::from_secs(100),
+        overlap: Duration::from_secs(5),
+        min_backoff: Duration::from_secs(2),
+        max_backoff: Duration::from_secs(60),
+        include_archived: false,
+    }
+}
+
+async fn next_done(rx: &mut mpsc::Receiver<SourceEvent>, key: &str) -> (SyncKind, usize) {
+    let mut upserted = 0;
+    loop {
+        match rx.recv().await.expect("channel open") {
+            SourceEvent::Upsert { source, items, .. } if source == key => upserted += items.len(),
+            SourceEvent::SyncDone { source, kind, .. } if source == key => return (kind, upserted),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn full_then_incremental_then_reconcile() {
+    let src = MemorySource::new("m");
+    let now = now_ms();
+    for i in 0..250 {
+        src.put(sample_finding(i, now - 60_000));
+    }
+    let (tx, mut rx) = mpsc::channel(4);
+    let p = Poller::spawn(vec![Arc::new(src.clone())], |_| Resume::default(), settings(), tx);
+    assert_eq!(next_done(&mut rx, "m").await, (SyncKind::Full, 250));
+    // Only the new finding (plus the overlap window) comes back incrementally.
+    src.put(sample_finding(999, now_ms()));
+    assert_eq!(next_done(&mut rx, "m").await, (SyncKind::Incremental, 1));
+    tokio::time::advance(Duration::from_secs(100)).await;
+    let mut kinds = Vec::new();
+    for _ in 0..12 {
+        kinds.push(next_done(&mut rx, "m").await.0);
+        if kinds.last() == Some(&SyncKind::Reconcile) {
+            break;
+        }
+    }
+    assert_eq!(kinds.last(), Some(&SyncKind::Reconcile), "{kinds:?}");
+    p.shutdown();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_source_backs_off_while_others_keep_working() {
+    let good = MemorySource::new("good");
+    let bad = MemorySource::new("bad");
+    good.put(sample_finding(1, now_ms()));
+    bad.fail_next(3, crate::sources::SourceError::Throttled("slow down".into()));
+    let (tx, mut rx) = mpsc::channel(16);
+    let p = Poller::spawn(
+        vec![Arc::new(good.clone()), Arc::new(bad.clone())],
+        |_| Resume::default(),
+        settings(),
+        tx,
+    );
+    let mut good_syncs = 0;
+    let mut bad_health = Vec::new();
+    while good_syncs < 3 {
+        match rx.recv().await.unwrap() {
+            SourceEvent::SyncDone { source, .. } if source == "good" => good_syncs += 1,
+            SourceEvent::Health { source, health } if source == "bad" => bad_health.push(health),
+            _ => {}
+        }
+    }
+    assert!(bad_health.len() >= 2, "{bad_health:?}");
+    assert_eq!(bad_health[0].state, HealthState::Throttled);
+    assert_eq!(bad_health[0].last_error.as_deref(), Some("throttled: slow down"));
+    assert_eq!(bad_health[1].failures, 2, "consecutive failures counted");
+    // Backoff: 3 failures within ~2+4 s, then a success.
+    loop {
+        if let SourceEvent::Health { source, health } = rx.recv().await.unwrap() {
+            if source == "bad" && health.state == HealthState::Ok {
+                assert_eq!(health.failures, 0);
+                break;
+            }
+        }
+    }
+    assert_eq!(bad.calls(), 4);
+    p.shutdown();
+}
+
+#[test]
+fn backoff_grows_and_is_capped() {
+    let s = settings();
+    let b1 = backoff(&s, 1).as_secs_f64();
+    let b3 = backoff(&s, 3).as_secs_f64();
+    let b30 = backoff(&s, 30).as_secs_f64();
+    assert!((1.6..=2.4).contains(&b1), "{b1}");
+    assert!((6.4..=9.6).contains(&b3), "{b3}");
+    assert!(b30 <= 60.0 && b30 >= 48.0, "{b30}");
+}
+
+#[tokio::test]
+async fn fetch_all_pages_through() {
+    let src = MemorySource::new("m");
+    for i in 0..305 {
+        src.put(sample_finding(i, 1_000 + i as i64));
+    }
+    let (items, skipped) = fetch_all(&src, &Query::Full { include_archived: false }).await.unwrap();
+    assert_eq!((items.len(), skipped.len()), (305, 0));
+    assert_eq!(src.calls(), 4);
+}

@@ -1,0 +1,105 @@
+//! Turns config + environment into running parts: which sources, which store, who the
+//! user is. Shared by the console and the headless commands.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_credential_types::provider::ProvideCredentials;
+
+use crate::config::{Config, Paths};
+use crate::sources::Source;
+use crate::sources::aws_securityhub::{AwsTarget, SecurityHubSource};
+use crate::sources::demo::DemoFleet;
+
+pub struct Setup {
+    pub sources: Vec<Arc<dyn Source>>,
+    pub demo: bool,
+    /// Said to the user before the console starts (and shown in it).
+    pub notice: Option<String>,
+}
+
+/// Every configured account × region, like the aws CLI when nothing is configured, or the
+/// demo fleet (asked for, or when there is neither config nor credentials and `allow_demo`).
+pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow::Result<Setup> {
+    if force_demo {
+        return Ok(demo(None));
+    }
+    if !cfg.aws.is_empty() {
+        let mut out: Vec<Arc<dyn Source>> = Vec::new();
+        for a in &cfg.aws {
+            for region in a.regions.get_ref() {
+                let t = AwsTarget {
+                    name: a.name.get_ref().clone(),
+                    region: region.get_ref().clone(),
+                    profile: a.profile.clone(),
+                    role_arn: a.role_arn.as_ref().map(|r| r.get_ref().clone()),
+                    external_id: a.external_id.clone(),
+                    endpoint_url: a.endpoint_url.as_ref().map(|u| u.get_ref().clone()),
+                    max_attempts: cfg.poll.max_attempts,
+                };
+                out.push(Arc::new(SecurityHubSource::connect(&t).await));
+            }
+        }
+        return Ok(Setup { sources: out, demo: false, notice: None });
+    }
+    // No config: behave like the aws CLI (profile, SSO, env, IMDS; AWS_REGION, AWS_ENDPOINT_URL).
+    let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let creds = match base.credentials_provider() {
+        Some(p) => tokio::time::timeout(Duration::from_secs(5), p.provide_credentials()).await.ok().and_then(Result::ok),
+        None => None,
+    };
+    match (creds, base.region()) {
+        (Some(_), Some(region)) => {
+            let t = AwsTarget {
+                name: "default".into(),
+                region: region.to_string(),
+                max_attempts: cfg.poll.max_attempts,
+                ..AwsTarget::default()
+            };
+            Ok(Setup { sources: vec![Arc::new(SecurityHubSource::connect(&t).await)], demo: false, notice: None })
+        }
+        (Some(_), None) => anyhow::bail!(
+            "AWS credentials found but no region: set AWS_REGION (or a region in your profile), or add [[aws]] entries to a config file"
+        ),
+        (None, _) if allow_demo => Ok(demo(Some(
+            "No config file and no AWS credentials found: starting on the embedded demo fleet (--demo skips this check).".into(),
+        ))),
+        (None, _) => anyhow::bail!("no config file and no AWS credentials found (use --demo for the demo fleet)"),
+    }
+}
+
+fn demo(notice: Option<String>) -> Setup {
+    Setup { sources: DemoFleet::standard().sources(), demo: true, notice }
+}
+
+/// The SQLite store: configured, else the data dir (the demo keeps its own file).
+pub fn store_path(cfg: &Config, paths: &Paths, demo: bool) -> PathBuf {
+    if demo {
+        return paths.data_dir.join("demo.db");
+    }
+    cfg.store.path.clone().unwrap_or_else(|| paths.data_dir.join("hubble.db"))
+}
+
+pub fn audit_path(cfg: &Config, paths: &Paths) -> PathBuf {
+    cfg.store.audit_log.clone().unwrap_or_else(|| paths.data_dir.join("audit.jsonl"))
+}
+
+/// `user@host`, shown on notes and in the audit log.
+pub fn local_actor() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
+    if host.is_empty() { user } else { format!("{user}@{host}") }
+}
+
+/// Logs go to a file in the state dir: the terminal belongs to the UI.
+pub fn init_logging(paths: &Paths) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    std::fs::create_dir_all(&paths.state_dir).ok()?;
+    let file = tracing_appender::rolling::never(&paths.state_dir, "agent-hubble.log");
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AGENT_HUBBLE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn"));
+    tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init().ok()?;
+    Some(guard)
+}

@@ -1,0 +1,311 @@
+//! AWS Security Hub (CSPM) source: GetFindings per account × region, BatchUpdateFindings.
+//!
+//! Responses are normalised from the raw JSON body (captured by an interceptor) rather than
+//! from the SDK's typed output: one normaliser serves AWS, the demo fleet and the benchmarks,
+//! and the detail pane shows the finding exactly as AWS sent it.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_sdk_securityhub::Client;
+use aws_sdk_securityhub::config::interceptors::AfterDeserializationInterceptorContextRef;
+use aws_sdk_securityhub::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_securityhub::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_securityhub::types::{
+    AwsSecurityFindingFilters, AwsSecurityFindingIdentifier, DateFilter, NoteUpdate, SortCriterion,
+    SortOrder, StringFilter, StringFilterComparison, WorkflowStatus,
+    WorkflowUpdate as SdkWorkflowUpdate,
+};
+use futures::future::BoxFuture;
+
+use super::{
+    NormalizedPage, Query, Source, SourceError, SourceInfo, WorkflowOutcome, WorkflowUpdate, asff,
+};
+use crate::model::{Provider, Workflow, format_rfc3339, now_ms};
+
+/// BatchUpdateFindings takes at most 100 finding identifiers per call.
+pub const BATCH_UPDATE_LIMIT: usize = 100;
+/// GetFindings returns at most 100 findings per page.
+pub const PAGE_SIZE: i32 = 100;
+
+/// How one configured AWS entry reaches Security Hub.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsTarget {
+    pub name: String,
+    pub region: String,
+    pub profile: Option<String>,
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// SDK attempts per call (adaptive retry); the poller adds its own backoff on top.
+    pub max_attempts: u32,
+}
+
+/// Loads SDK config the way the aws CLI does (profile, SSO, env, IMDS, `AWS_ENDPOINT_URL`),
+/// then assumes `role_arn` with STS when given. STS honours the same endpoint override.
+pub async fn sdk_config(t: &AwsTarget) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(t.region.clone()))
+        .retry_config(RetryConfig::adaptive().with_max_attempts(t.max_attempts.max(1)))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .build(),
+        );
+    if let Some(p) = &t.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(url) = &t.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let base = loader.load().await;
+    let Some(role) = &t.role_arn else {
+        return base;
+    };
+    let mut assume = aws_config::sts::AssumeRoleProvider::builder(role)
+        .session_name("agent-hubble")
+        .region(Region::new(t.region.clone()))
+        .configure(&base);
+    if let Some(id) = &t.external_id {
+        assume = assume.external_id(id);
+    }
+    let provider = assume.build().await;
+    base.into_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+        )
+        .build()
+}
+
+/// Keeps the last response body of the operation it is attached to.
+#[derive(Debug, Clone, Default)]
+struct CaptureBody(Arc<Mutex<Option<Vec<u8>>>>);
+
+impl Intercept for CaptureBody {
+    fn name(&self) -> &'static str {
+        "CaptureBody"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        ctx: &AfterDeserializationInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(bytes) = ctx.response().body().bytes() {
+            *self.0.lock().expect("capture lock") = Some(bytes.to_vec());
+        }
+        Ok(())
+    }
+}
+
+pub struct SecurityHubSource {
+    info: SourceInfo,
+    client: Client,
+}
+
+impl SecurityHubSource {
+    pub fn new(name: &str, region: &str, config: &SdkConfig) -> Self {
+        SecurityHubSource {
+            info: SourceInfo {
+                key: format!("aws/{name}/{region}"),
+                provider: Provider::AwsSecurityHub,
+                name: name.to_string(),
+                region: region.to_string(),
+            },
+            client: Client::new(config),
+        }
+    }
+
+    pub async fn connect(t: &AwsTarget) -> Self {
+        let cfg = sdk_config(t).await;
+        Self::new(&t.name, &t.region, &cfg)
+    }
+
+    async fn get_page(
+        &self,
+        query: &Query,
+        token: Option<String>,
+    ) -> Result<NormalizedPage, SourceError> {
+        let capture = CaptureBody::default();
+        let mut req = self
+            .client
+            .get_findings()
+            .max_results(PAGE_SIZE)
+            .set_next_token(token);
+        match query {
+            Query::Full { include_archived } => {
+                if !include_archived {
+                    req = req.filters(
+                        AwsSecurityFindingFilters::builder()
+                            .record_state(eq("ACTIVE"))
+                            .build(),
+                    );
+                }
+            }
+            Query::UpdatedSince(since) => {
+                // DateFilter needs both ends; a day ahead tolerates clock skew.
+                let window = DateFilter::builder()
+                    .start(format_rfc3339(*since))
+                    .end(format_rfc3339(now_ms() + 86_400_000))
+                    .build();
+                req = req
+                    .filters(
+                        AwsSecurityFindingFilters::builder()
+                            .updated_at(window)
+                            .build(),
+                    )
+                    .sort_criteria(
+                        SortCriterion::builder()
+                            .field("UpdatedAt")
+                            .sort_order(SortOrder::Ascending)
+                            .build(),
+                    );
+            }
+        }
+        req.customize()
+            .interceptor(capture.clone())
+            .send()
+            .await
+            .map_err(classify)?;
+        let body = capture
+            .0
+            .lock()
+            .expect("capture lock")
+            .take()
+            .ok_or_else(|| {
+                SourceError::Other("GetFindings response body was not captured".into())
+            })?;
+        asff::normalize_page(&body, &self.info.key)
+            .map_err(|e| SourceError::Other(format!("GetFindings returned malformed JSON: {e}")))
+    }
+
+    async fn batch_update(&self, update: &WorkflowUpdate) -> Result<WorkflowOutcome, SourceError> {
+        let mut outcome = WorkflowOutcome::default();
+        for chunk in update.findings.chunks(BATCH_UPDATE_LIMIT) {
+            let ids = chunk
+                .iter()
+                .map(|f| {
+                    AwsSecurityFindingIdentifier::builder()
+                        .id(&f.id)
+                        .product_arn(&f.product_arn)
+                        .build()
+                })
+                .collect::<Vec<_>>();
+            let mut req = self
+                .client
+                .batch_update_findings()
+                .set_finding_identifiers(Some(ids))
+                .workflow(
+                    SdkWorkflowUpdate::builder()
+                        .status(workflow_status(update.status))
+                        .build(),
+                );
+            if let Some(text) = update.note.as_deref().filter(|t| !t.is_empty()) {
+                let note = NoteUpdate::builder()
+                    .text(text)
+                    .updated_by(truncate(&update.actor, 128))
+                    .build();
+                req = req.note(note);
+            }
+            let out = req.send().await.map_err(classify)?;
+            outcome.merge(WorkflowOutcome {
+                processed: out
+                    .processed_findings()
+                    .iter()
+                    .filter_map(|f| f.id().map(str::to_owned))
+                    .collect(),
+                unprocessed: out
+                    .unprocessed_findings()
+                    .iter()
+                    .map(|u| {
+                        (
+                            u.finding_identifier()
+                                .and_then(|f| f.id())
+                                .unwrap_or_default()
+                                .to_string(),
+                            u.error_code().unwrap_or_default().to_string(),
+                            u.error_message().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect(),
+            });
+        }
+        Ok(outcome)
+    }
+}
+
+fn eq(v: &str) -> StringFilter {
+    StringFilter::builder()
+        .value(v)
+        .comparison(StringFilterComparison::Equals)
+        .build()
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+fn workflow_status(w: Workflow) -> WorkflowStatus {
+    match w {
+        Workflow::New => WorkflowStatus::New,
+        Workflow::Notified => WorkflowStatus::Notified,
+        Workflow::Resolved => WorkflowStatus::Resolved,
+        Workflow::Suppressed => WorkflowStatus::Suppressed,
+    }
+}
+
+/// Maps SDK errors onto what the poller acts on: throttling backs off, the rest is shown.
+pub fn classify<E, R>(err: SdkError<E, R>) -> SourceError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let code = err.code().unwrap_or_default().to_string();
+    let message = err.message().unwrap_or_default().to_string();
+    let text = if code.is_empty() {
+        DisplayErrorContext(&err).to_string()
+    } else if message.is_empty() {
+        code.clone()
+    } else {
+        format!("{code}: {message}")
+    };
+    match code.as_str() {
+        "ThrottlingException"
+        | "TooManyRequestsException"
+        | "Throttling"
+        | "LimitExceededException"
+        | "RequestLimitExceeded" => SourceError::Throttled(text),
+        "InvalidAccessException"
+        | "AccessDeniedException"
+        | "UnrecognizedClientException"
+        | "ExpiredTokenException"
+        | "ExpiredToken"
+        | "InvalidSignatureException"
+        | "InvalidClientTokenId" => SourceError::Auth(text),
+        _ => SourceError::Other(text),
+    }
+}
+
+impl Source for SecurityHubSource {
+    fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    fn fetch_page<'a>(
+        &'a self,
+        query: &'a Query,
+        token: Option<String>,
+    ) -> BoxFuture<'a, Result<NormalizedPage, SourceError>> {
+        Box::pin(self.get_page(query, token))
+    }
+
+    fn update_workflow<'a>(
+        &'a self,
+        update: &'a WorkflowUpdate,
+    ) -> BoxFuture<'a, Result<WorkflowOutcome, SourceError>> {
+        Box::pin(self.batch_update(update))
+    }
+}

@@ -1,0 +1,125 @@
+//! Finding sources. Each provider implements [`Source`] and emits normalised findings, so the
+//! poller and the UI never know which cloud a finding came from.
+
+pub mod asff;
+pub mod aws_securityhub;
+pub mod demo;
+pub mod memory;
+
+use std::fmt;
+
+use futures::future::BoxFuture;
+
+use crate::model::{FindingRef, Provider, Workflow};
+
+pub use asff::{Normalized, NormalizedPage};
+
+/// What a poll asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// Every finding that is not archived (or every finding, with `include_archived`).
+    Full { include_archived: bool },
+    /// Findings updated at or after this instant (ms), oldest first, any record state.
+    UpdatedSince(i64),
+}
+
+/// Static facts about a source, shown in the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// Unique key, e.g. `aws/security/eu-west-1`.
+    pub key: String,
+    pub provider: Provider,
+    /// Display name from config.
+    pub name: String,
+    pub region: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceError {
+    /// The provider asked us to slow down.
+    Throttled(String),
+    /// Credentials missing, expired or not allowed.
+    Auth(String),
+    /// The provider has no such operation (e.g. workflow changes on SARIF).
+    Unsupported(&'static str),
+    Other(String),
+}
+
+impl SourceError {
+    pub fn is_throttle(&self) -> bool {
+        matches!(self, SourceError::Throttled(_))
+    }
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceError::Throttled(m) => write!(f, "throttled: {m}"),
+            SourceError::Auth(m) => write!(f, "access denied: {m}"),
+            SourceError::Unsupported(what) => write!(f, "not supported by this source: {what}"),
+            SourceError::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for SourceError {}
+
+/// A workflow change for findings of one source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkflowUpdate {
+    pub findings: Vec<FindingRef>,
+    pub status: Workflow,
+    pub note: Option<String>,
+    /// Who made the change (Note.UpdatedBy).
+    pub actor: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkflowOutcome {
+    pub processed: Vec<String>,
+    /// (finding id, error code, message)
+    pub unprocessed: Vec<(String, String, String)>,
+}
+
+impl WorkflowOutcome {
+    pub fn merge(&mut self, other: WorkflowOutcome) {
+        self.processed.extend(other.processed);
+        self.unprocessed.extend(other.unprocessed);
+    }
+}
+
+/// Requests per second and burst a source may make (Security Hub: 3/s, burst 6).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    pub per_sec: f64,
+    pub burst: u32,
+}
+
+pub const SECURITY_HUB_GET_FINDINGS: RateLimit = RateLimit {
+    per_sec: 3.0,
+    burst: 6,
+};
+
+/// One provider endpoint (an AWS account × region, an Azure subscription, a SARIF file …).
+pub trait Source: Send + Sync + 'static {
+    fn info(&self) -> &SourceInfo;
+
+    /// One page of findings; `token` is the previous page's `next_token`.
+    fn fetch_page<'a>(
+        &'a self,
+        query: &'a Query,
+        token: Option<String>,
+    ) -> BoxFuture<'a, Result<NormalizedPage, SourceError>>;
+
+    /// Changes workflow status (and adds a note) for findings of this source.
+    fn update_workflow<'a>(
+        &'a self,
+        _update: &'a WorkflowUpdate,
+    ) -> BoxFuture<'a, Result<WorkflowOutcome, SourceError>> {
+        Box::pin(async { Err(SourceError::Unsupported("workflow changes")) })
+    }
+
+    fn rate_limit(&self) -> RateLimit {
+        SECURITY_HUB_GET_FINDINGS
+    }
+}

@@ -1,0 +1,354 @@
+//! SQLite store: the findings cache (with raw JSON) and per-source sync state.
+//! Later features (posture history, remediation queue) add tables through migrations.
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::model::Finding;
+use crate::sources::Normalized;
+
+/// Each entry moves the schema one version forward; never edit a shipped one.
+const MIGRATIONS: &[&str] = &[
+    // 1: findings cache and sync state
+    "CREATE TABLE findings (
+        id TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        record_state TEXT NOT NULL,
+        data TEXT NOT NULL,
+        raw TEXT NOT NULL
+    );
+    CREATE INDEX findings_source ON findings(source);
+    CREATE TABLE sources (
+        key TEXT PRIMARY KEY,
+        watermark INTEGER,
+        last_full_sync INTEGER,
+        last_ok INTEGER
+    );",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Sql {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("{path}: schema version {found} is newer than this build understands ({known})")]
+    TooNew {
+        path: PathBuf,
+        found: usize,
+        known: usize,
+    },
+}
+
+/// Persisted sync state of one source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceState {
+    pub watermark: Option<i64>,
+    pub last_full_sync: Option<i64>,
+    pub last_ok: Option<i64>,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating with mode 0600) and migrates the store at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let io = |source| StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let existed = path.exists();
+        // Create the file ourselves so it never exists with a wider mode, even briefly.
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(io)?;
+        if !existed {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        }
+        let conn = Connection::open(path).map_err(|source| StoreError::Sql {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.init()?;
+        Ok(store)
+    }
+
+    /// An in-memory store for tests and headless one-shot runs.
+    pub fn in_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sql {
+            path: PathBuf::from(":memory:"),
+            source,
+        })?;
+        let mut store = Store {
+            conn,
+            path: PathBuf::from(":memory:"),
+        };
+        store.init()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sql<T>(&self, r: rusqlite::Result<T>) -> Result<T, StoreError> {
+        r.map_err(|source| StoreError::Sql {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    fn init(&mut self) -> Result<(), StoreError> {
+        // WAL + busy timeout: several consoles on one bastion may share a store.
+        let r = self.conn.busy_timeout(Duration::from_secs(10));
+        self.sql(r)?;
+        let r = self
+            .conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .and_then(|_| self.conn.pragma_update(None, "synchronous", "NORMAL"))
+            .and_then(|_| self.conn.pragma_update(None, "foreign_keys", "ON"));
+        self.sql(r)?;
+        let r = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0));
+        let version = self.sql(r)? as usize;
+        if version > MIGRATIONS.len() {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known: MIGRATIONS.len(),
+            });
+        }
+        let path = self.path.clone();
+        for (i, m) in MIGRATIONS.iter().enumerate().skip(version) {
+            let r = self.conn.transaction().and_then(|tx| {
+                tx.execute_batch(m)?;
+                tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+                tx.commit()
+            });
+            r.map_err(|source| StoreError::Sql {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> usize {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+            .unwrap_or(0) as usize
+    }
+
+    /// Inserts or replaces findings (one transaction).
+    pub fn upsert(&mut self, items: &[Normalized]) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let sql = |source| StoreError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO findings (id, source, updated_at, record_state, data, raw)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(id) DO UPDATE SET source = excluded.source,
+                       updated_at = excluded.updated_at, record_state = excluded.record_state,
+                       data = excluded.data, raw = excluded.raw",
+                )
+                .map_err(sql)?;
+            for n in items {
+                let f = &n.finding;
+                let data = serde_json::to_string(f).expect("Finding serialises");
+                stmt.execute(params![
+                    f.id,
+                    f.source,
+                    f.updated_at,
+                    f.record_state.as_str(),
+                    data,
+                    &*n.raw
+                ])
+                .map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)
+    }
+
+    pub fn remove(&mut self, ids: &[String]) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let sql = |source| StoreError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        {
+            let mut stmt = tx
+                .prepare_cached("DELETE FROM findings WHERE id = ?1")
+                .map_err(sql)?;
+            for id in ids {
+                stmt.execute([id]).map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)
+    }
+
+    /// Every cached finding. Rows that no longer deserialise are skipped and counted.
+    pub fn load_findings(&self) -> Result<(Vec<Finding>, usize), StoreError> {
+        let mut stmt = self.sql(self.conn.prepare("SELECT data FROM findings"))?;
+        let rows = self.sql(stmt.query_map([], |r| r.get::<_, String>(0)))?;
+        let mut out = Vec::new();
+        let mut bad = 0;
+        for row in rows {
+            match self.sql(row).map(|s| serde_json::from_str::<Finding>(&s)) {
+                Ok(Ok(f)) => out.push(f),
+                Ok(Err(e)) => {
+                    bad += 1;
+                    tracing::warn!("skipping unreadable cached finding: {e}");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((out, bad))
+    }
+
+    pub fn raw_json(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let r = self
+            .conn
+            .query_row("SELECT raw FROM findings WHERE id = ?1", [id], |r| r.get(0))
+            .optional();
+        self.sql(r)
+    }
+
+    pub fn count(&self) -> usize {
+        self.conn
+            .query_row("SELECT count(*) FROM findings", [], |r| r.get::<_, i64>(0))
+            .unwrap_or(0) as usize
+    }
+
+    pub fn source_state(&self, key: &str) -> Result<SourceState, StoreError> {
+        let r = self
+            .conn
+            .query_row(
+                "SELECT watermark, last_full_sync, last_ok FROM sources WHERE key = ?1",
+                [key],
+                |r| {
+                    Ok(SourceState {
+                        watermark: r.get(0)?,
+                        last_full_sync: r.get(1)?,
+                        last_ok: r.get(2)?,
+                    })
+                },
+            )
+            .optional();
+        Ok(self.sql(r)?.unwrap_or_default())
+    }
+
+    pub fn save_source_state(&self, key: &str, s: &SourceState) -> Result<(), StoreError> {
+        let r = self.conn.execute(
+            "INSERT INTO sources (key, watermark, last_full_sync, last_ok) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(key) DO UPDATE SET watermark = excluded.watermark,
+               last_full_sync = excluded.last_full_sync, last_ok = excluded.last_ok",
+            params![key, s.watermark, s.last_full_sync, s.last_ok],
+        );
+        self.sql(r).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::asff::normalize_page;
+    use crate::sources::demo::DemoFleet;
+
+    fn sample(n: usize) -> Vec<Normalized> {
+        let body = DemoFleet::new(1, n, 1_700_000_000_000).body();
+        normalize_page(&body, "demo/x/us-east-1").unwrap().items
+    }
+
+    #[test]
+    fn creates_0600_and_migrates_and_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/hubble.db");
+        let items = sample(120);
+        {
+            let mut s = Store::open(&path).unwrap();
+            assert_eq!(s.schema_version(), MIGRATIONS.len());
+            s.upsert(&items).unwrap();
+            s.upsert(&items[..10]).unwrap();
+            s.save_source_state(
+                "k",
+                &SourceState {
+                    watermark: Some(5),
+                    last_full_sync: Some(6),
+                    last_ok: None,
+                },
+            )
+            .unwrap();
+        }
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let mut s = Store::open(&path).unwrap();
+        let (loaded, bad) = s.load_findings().unwrap();
+        assert_eq!((loaded.len(), bad), (120, 0));
+        let orig = items.iter().find(|n| n.finding.id == loaded[0].id).unwrap();
+        assert_eq!(&loaded[0], &orig.finding);
+        assert_eq!(
+            s.raw_json(&orig.finding.id).unwrap().as_deref(),
+            Some(&*orig.raw)
+        );
+        assert_eq!(s.source_state("k").unwrap().watermark, Some(5));
+        assert_eq!(s.source_state("other").unwrap(), SourceState::default());
+        s.remove(&[orig.finding.id.clone()]).unwrap();
+        assert_eq!(s.count(), 119);
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        drop(Store::open(&path).unwrap());
+        let c = Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+        drop(c);
+        assert!(matches!(
+            Store::open(&path),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
+    }
+
+    #[test]
+    fn corrupt_rows_are_skipped_and_counted() {
+        let mut s = Store::in_memory().unwrap();
+        s.upsert(&sample(3)).unwrap();
+        s.conn
+            .execute("UPDATE findings SET data = '{nope' WHERE rowid = 1", [])
+            .unwrap();
+        let (loaded, bad) = s.load_findings().unwrap();
+        assert_eq!((loaded.len(), bad), (2, 1));
+    }
+}

@@ -1,0 +1,578 @@
+//! Application state and the pure update function: `update(msg) -> effects`.
+//! No I/O happens here; effects are carried out by the runner and answer with messages.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+use super::dialogs::{Palette, PaletteCommand, WorkflowDialog, WorkflowKey};
+use super::keymap::{Action, Keymap};
+use super::table::{self, Column, Sort};
+use super::theme::Theme;
+use crate::filter::Filter;
+use crate::hub::Snapshot;
+use crate::model::{Finding, FindingRef, Workflow};
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    Snapshot(Arc<Snapshot>),
+    /// Wall clock (ms). Ages are shown in minutes, so this only redraws when they change.
+    Tick(i64),
+    RawJson { id: String, json: Option<String> },
+    WorkflowDone {
+        status: Workflow,
+        processed: usize,
+        unprocessed: Vec<(String, String, String)>,
+        error: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    UpdateWorkflow {
+        findings: Vec<FindingRef>,
+        status: Workflow,
+        note: Option<String>,
+    },
+    LoadRaw(String),
+    Refresh,
+    /// Put text on the clipboard with OSC 52.
+    Copy(String),
+    Quit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailTab {
+    Summary,
+    Resources,
+    Raw,
+}
+
+impl DetailTab {
+    pub const ALL: [DetailTab; 3] = [DetailTab::Summary, DetailTab::Resources, DetailTab::Raw];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            DetailTab::Summary => "Summary",
+            DetailTab::Resources => "Resources",
+            DetailTab::Raw => "Raw JSON",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub id: String,
+    pub tab: DetailTab,
+    pub scroll: u16,
+    pub hscroll: u16,
+    /// None while loading.
+    pub raw: Option<Option<String>>,
+}
+
+pub enum Overlay {
+    None,
+    Filter(TextArea<'static>),
+    Palette(Palette),
+    Help { scroll: u16 },
+    Sources { scroll: u16 },
+    Workflow(WorkflowDialog),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Error,
+}
+
+/// Options fixed at start.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub demo: bool,
+    pub read_only: bool,
+    pub screen_reader: bool,
+    /// Shown as Note.UpdatedBy and in the audit log.
+    pub actor: String,
+}
+
+pub struct App {
+    pub opts: Options,
+    pub theme: Theme,
+    pub keymap: Keymap,
+    pub snapshot: Arc<Snapshot>,
+    /// Newest snapshot held back while frozen.
+    pub held: Option<Arc<Snapshot>>,
+    /// Indices into `snapshot.findings`, filtered and sorted.
+    pub view: Vec<u32>,
+    pub selected: usize,
+    /// First visible row (kept by update so render stays read-only).
+    pub offset: usize,
+    pub marks: HashSet<String>,
+    pub filter_text: String,
+    pub filter: Filter,
+    pub sort: Sort,
+    pub show_archived: bool,
+    pub frozen: bool,
+    pub overlay: Overlay,
+    pub detail: Option<Detail>,
+    pub message: Option<(Level, String)>,
+    pub now: i64,
+    pub size: (u16, u16),
+    pub dirty: bool,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(opts: Options, theme: Theme, keymap: Keymap, snapshot: Arc<Snapshot>, now: i64) -> App {
+        let mut app = App {
+            opts,
+            theme,
+            keymap,
+            snapshot,
+            held: None,
+            view: Vec::new(),
+            selected: 0,
+            offset: 0,
+            marks: HashSet::new(),
+            filter_text: String::new(),
+            filter: Filter::default(),
+            sort: Sort::default(),
+            show_archived: false,
+            frozen: false,
+            overlay: Overlay::None,
+            detail: None,
+            message: None,
+            now,
+            size: (MIN_WIDTH, MIN_HEIGHT),
+            dirty: true,
+            quit: false,
+        };
+        app.recompute();
+        app
+    }
+
+    pub fn finding(&self, view_index: usize) -> Option<&Arc<Finding>> {
+        self.view.get(view_index).map(|&i| &self.snapshot.findings[i as usize])
+    }
+
+    pub fn selected_finding(&self) -> Option<&Arc<Finding>> {
+        self.finding(self.selected)
+    }
+
+    pub fn detail_finding(&self) -> Option<&Arc<Finding>> {
+        let d = self.detail.as_ref()?;
+        self.snapshot.findings.iter().find(|f| f.id == d.id)
+    }
+
+    /// Rows the table shows at the current size (header, top bar and status bar excluded).
+    pub fn table_rows(&self) -> usize {
+        usize::from(self.size.1.saturating_sub(4)).max(1)
+    }
+
+    /// Re-filters and re-sorts, keeping the selected finding selected when it is still shown.
+    pub fn recompute(&mut self) {
+        let keep = self.selected_finding().map(|f| f.id.clone());
+        self.view = table::compute(&self.snapshot.findings, &self.filter, self.sort, self.show_archived, self.now);
+        if let Some(id) = keep {
+            if let Some(pos) = self.view.iter().position(|&i| self.snapshot.findings[i as usize].id == id) {
+                self.selected = pos;
+            }
+        }
+        self.clamp();
+    }
+
+    fn clamp(&mut self) {
+        self.selected = self.selected.min(self.view.len().saturating_sub(1));
+        let rows = self.table_rows();
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + rows {
+            self.offset = self.selected + 1 - rows;
+        }
+        self.offset = self.offset.min(self.view.len().saturating_sub(rows.min(self.view.len())));
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.message = Some((Level::Info, text.into()));
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.message = Some((Level::Error, text.into()));
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        match msg {
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                self.clamp();
+                self.dirty = true;
+            }
+            Msg::Snapshot(s) => {
+                if self.frozen {
+                    self.held = Some(s);
+                } else {
+                    self.snapshot = s;
+                    self.recompute();
+                }
+                // The status bar (waiting updates, health) changes either way.
+                self.dirty = true;
+            }
+            Msg::Tick(now) => {
+                if now / 60_000 != self.now / 60_000 {
+                    self.dirty = true;
+                }
+                self.now = now;
+            }
+            Msg::RawJson { id, json } => {
+                if let Some(d) = self.detail.as_mut().filter(|d| d.id == id) {
+                    d.raw = Some(json);
+                    self.dirty = true;
+                }
+            }
+            Msg::WorkflowDone { status, processed, unprocessed, error } => {
+                match (error, unprocessed.is_empty()) {
+                    (Some(e), _) => self.error(format!("workflow change failed: {e}")),
+                    (None, true) => self.info(format!("{processed} finding(s) set to {}", status.as_str())),
+                    (None, false) => {
+                        let (id, code, m) = &unprocessed[0];
+                        self.error(format!(
+                            "{processed} set to {}, {} not processed (first: {id}: {code} {m})",
+                            status.as_str(),
+                            unprocessed.len()
+                        ))
+                    }
+                }
+                self.dirty = true;
+            }
+            Msg::Key(key) => {
+                self.dirty = true;
+                self.on_key(key, &mut fx);
+            }
+        }
+        if self.quit {
+            fx.push(Effect::Quit);
+        }
+        fx
+    }
+
+    fn on_key(&mut self, key: KeyEvent, fx: &mut Vec<Effect>) {
+        // Ctrl-C always quits, whatever has focus.
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit = true;
+            return;
+        }
+        match std::mem::replace(&mut self.overlay, Overlay::None) {
+            Overlay::None => {}
+            Overlay::Filter(ta) => return self.filter_key(ta, key),
+            Overlay::Palette(p) => return self.palette_key(p, key, fx),
+            Overlay::Workflow(d) => return self.workflow_key(d, key, fx),
+            Overlay::Help { scroll } => {
+                return match self.keymap.action(&key) {
+                    Some(Action::MoveDown) => self.overlay = Overlay::Help { scroll: scroll.saturating_add(1) },
+                    Some(Action::MoveUp) => self.overlay = Overlay::Help { scroll: scroll.saturating_sub(1) },
+                    Some(Action::PageDown) => self.overlay = Overlay::Help { scroll: scroll.saturating_add(10) },
+                    Some(Action::PageUp) => self.overlay = Overlay::Help { scroll: scroll.saturating_sub(10) },
+                    Some(Action::Quit) => self.quit = true,
+                    _ => {}
+                };
+            }
+            Overlay::Sources { scroll } => {
+                return match self.keymap.action(&key) {
+                    Some(Action::MoveDown) => self.overlay = Overlay::Sources { scroll: scroll.saturating_add(1) },
+                    Some(Action::MoveUp) => self.overlay = Overlay::Sources { scroll: scroll.saturating_sub(1) },
+                    Some(Action::Quit) => self.quit = true,
+                    _ => {}
+                };
+            }
+        }
+        if let Some(action) = self.keymap.action(&key) {
+            self.act(action, fx);
+        }
+    }
+
+    /// Performs an action from the keymap or the command palette.
+    pub fn act(&mut self, action: Action, fx: &mut Vec<Effect>) {
+        self.dirty = true;
+        if self.detail.is_some() && self.detail_action(action, fx) {
+            return;
+        }
+        let page = self.table_rows();
+        match action {
+            Action::Quit => {
+                if self.detail.is_some() {
+                    self.detail = None;
+                } else {
+                    self.quit = true;
+                }
+            }
+            Action::ForceQuit => self.quit = true,
+            Action::Help => self.overlay = Overlay::Help { scroll: 0 },
+            Action::Back => {
+                if self.detail.take().is_none() && !self.marks.is_empty() {
+                    self.marks.clear();
+                    self.info("marks cleared");
+                } else {
+                    self.message = None;
+                }
+            }
+            Action::MoveDown => self.move_by(1),
+            Action::MoveUp => self.move_by(-1),
+            Action::PageDown => self.move_by(page as isize),
+            Action::PageUp => self.move_by(-(page as isize)),
+            Action::Top => self.move_to(0),
+            Action::Bottom => self.move_to(self.view.len().saturating_sub(1)),
+            Action::Open => {
+                if let Some(f) = self.selected_finding() {
+                    let id = f.id.clone();
+                    fx.push(Effect::LoadRaw(id.clone()));
+                    self.detail = Some(Detail { id, tab: DetailTab::Summary, scroll: 0, hscroll: 0, raw: None });
+                }
+            }
+            Action::Filter => {
+                let mut ta = TextArea::new(vec![self.filter_text.clone()]);
+                ta.move_cursor(ratatui_textarea::CursorMove::End);
+                self.overlay = Overlay::Filter(ta);
+            }
+            Action::ClearFilter => self.set_filter(String::new()),
+            Action::Palette => self.overlay = Overlay::Palette(Palette::new()),
+            Action::Freeze => {
+                self.frozen = !self.frozen;
+                if !self.frozen {
+                    if let Some(s) = self.held.take() {
+                        self.snapshot = s;
+                        self.recompute();
+                    }
+                }
+            }
+            Action::Mark => {
+                if let Some(id) = self.selected_finding().map(|f| f.id.clone()) {
+                    if !self.marks.remove(&id) {
+                        self.marks.insert(id);
+                    }
+                    self.move_by(1);
+                }
+            }
+            Action::MarkAll => {
+                let ids: Vec<String> = self.view.iter().map(|&i| self.snapshot.findings[i as usize].id.clone()).collect();
+                self.marks.extend(ids);
+                self.info(format!("{} marked", self.marks.len()));
+            }
+            Action::ClearMarks => self.marks.clear(),
+            Action::SortNext => {
+                let i = Column::ALL.iter().position(|c| *c == self.sort.column).unwrap_or(0);
+                self.sort.column = Column::ALL[(i + 1) % Column::ALL.len()];
+                self.recompute();
+            }
+            Action::SortReverse => {
+                self.sort.descending = !self.sort.descending;
+                self.recompute();
+            }
+            Action::SetWorkflow => self.open_workflow(None),
+            Action::Refresh => {
+                fx.push(Effect::Refresh);
+                self.info("polling every source now");
+            }
+            Action::ToggleArchived => {
+                self.show_archived = !self.show_archived;
+                self.recompute();
+                self.info(if self.show_archived { "showing archived findings" } else { "hiding archived findings" });
+            }
+            Action::Copy => {
+                if let Some(f) = self.selected_finding() {
+                    fx.push(Effect::Copy(f.id.clone()));
+                    self.info("finding id copied (OSC 52)");
+                }
+            }
+            Action::ToggleAscii => self.theme.ascii = !self.theme.ascii,
+            Action::NextTab | Action::PrevTab | Action::ScrollLeft | Action::ScrollRight => {}
+        }
+    }
+
+    /// Keys that mean something else while the detail pane is open. True when handled.
+    fn detail_action(&mut self, action: Action, fx: &mut Vec<Effect>) -> bool {
+        let max = self.detail_max_scroll();
+        let Some(d) = self.detail.as_mut() else { return false };
+        let tab_index = DetailTab::ALL.iter().position(|t| *t == d.tab).unwrap_or(0);
+        match action {
+            Action::MoveDown => d.scroll = d.scroll.saturating_add(1).min(max),
+            Action::MoveUp => d.scroll = d.scroll.saturating_sub(1),
+            Action::PageDown => d.scroll = d.scroll.saturating_add(10).min(max),
+            Action::PageUp => d.scroll = d.scroll.saturating_sub(10),
+            Action::Top => d.scroll = 0,
+            Action::Bottom => d.scroll = max,
+            Action::ScrollRight => d.hscroll = d.hscroll.saturating_add(8),
+            Action::ScrollLeft => d.hscroll = d.hscroll.saturating_sub(8),
+            Action::NextTab => {
+                d.tab = DetailTab::ALL[(tab_index + 1) % 3];
+                d.scroll = 0;
+            }
+            Action::PrevTab => {
+                d.tab = DetailTab::ALL[(tab_index + 2) % 3];
+                d.scroll = 0;
+            }
+            Action::Open => {}
+            Action::Copy => {
+                let id = d.id.clone();
+                fx.push(Effect::Copy(id));
+                self.info("finding id copied (OSC 52)");
+            }
+            Action::SetWorkflow => {
+                let id = d.id.clone();
+                self.open_workflow(Some(id));
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    pub fn detail_max_scroll(&self) -> u16 {
+        let lines = super::views::detail::line_count(self);
+        let height = usize::from(self.size.1.saturating_sub(5));
+        lines.saturating_sub(height).min(usize::from(u16::MAX)) as u16
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        let target = (self.selected as isize + delta).max(0) as usize;
+        self.move_to(target);
+    }
+
+    fn move_to(&mut self, i: usize) {
+        self.selected = i;
+        self.clamp();
+    }
+
+    fn set_filter(&mut self, text: String) {
+        match Filter::parse(&text) {
+            Ok(f) => {
+                self.filter = f;
+                self.filter_text = text;
+                self.message = None;
+                self.recompute();
+            }
+            Err(e) => self.error(format!("filter: {e}")),
+        }
+    }
+
+    fn filter_key(&mut self, mut ta: TextArea<'static>, key: KeyEvent) {
+        match key.code {
+            KeyCode::Esc => {
+                // Esc backs out: the filter in force stays as it was.
+                self.message = None;
+            }
+            KeyCode::Enter => {
+                let text = ta.lines().join(" ");
+                self.set_filter(text.trim().to_string());
+                if matches!(self.message, Some((Level::Error, _))) {
+                    self.overlay = Overlay::Filter(ta);
+                }
+            }
+            _ => {
+                ta.input(key);
+                // Live preview while typing; errors show but do not replace the filter.
+                let text = ta.lines().join(" ");
+                match Filter::parse(&text) {
+                    Ok(f) => {
+                        self.filter = f;
+                        self.filter_text = text;
+                        self.message = None;
+                        self.recompute();
+                    }
+                    Err(e) => self.error(format!("filter: {e}")),
+                }
+                self.overlay = Overlay::Filter(ta);
+            }
+        }
+    }
+
+    fn palette_key(&mut self, mut p: Palette, key: KeyEvent, fx: &mut Vec<Effect>) {
+        match key.code {
+            KeyCode::Esc => {}
+            KeyCode::Enter => match p.chosen() {
+                Some((cmd, arg)) => self.run_command(cmd, &arg, fx),
+                None => {
+                    self.error(format!("no command matches {:?}", p.text()));
+                    self.overlay = Overlay::Palette(p);
+                }
+            },
+            _ => {
+                p.key(key);
+                self.overlay = Overlay::Palette(p);
+            }
+        }
+    }
+
+    fn run_command(&mut self, cmd: PaletteCommand, arg: &str, fx: &mut Vec<Effect>) {
+        match cmd {
+            PaletteCommand::Action(a) => self.act(a, fx),
+            PaletteCommand::FilterSet => self.set_filter(arg.to_string()),
+            PaletteCommand::Sort => match Column::parse(arg) {
+                Some(c) => {
+                    if self.sort.column == c {
+                        self.sort.descending = !self.sort.descending;
+                    } else {
+                        self.sort = Sort { column: c, descending: matches!(c, Column::Severity | Column::Age) };
+                    }
+                    self.recompute();
+                }
+                None => self.error(format!("sort by what? one of: {}", Column::ALL.map(|c| c.header().to_lowercase()).join(", "))),
+            },
+            PaletteCommand::Workflow => match Workflow::parse(arg) {
+                Some(w) => self.open_workflow_with(None, Some(w)),
+                None if arg.is_empty() => self.open_workflow(None),
+                None => self.error(format!("{arg:?} is not a workflow status (new, notified, resolved, suppressed)")),
+            },
+            PaletteCommand::Sources => self.overlay = Overlay::Sources { scroll: 0 },
+        }
+    }
+
+    fn open_workflow(&mut self, only: Option<String>) {
+        self.open_workflow_with(only, None)
+    }
+
+    fn open_workflow_with(&mut self, only: Option<String>, status: Option<Workflow>) {
+        if self.opts.read_only {
+            self.error("read-only mode: workflow changes are disabled");
+            return;
+        }
+        let targets: Vec<FindingRef> = match only {
+            Some(id) => self.snapshot.findings.iter().filter(|f| f.id == id).map(|f| f.as_ref().into()).collect(),
+            None if !self.marks.is_empty() => self
+                .snapshot
+                .findings
+                .iter()
+                .filter(|f| self.marks.contains(&f.id))
+                .map(|f| f.as_ref().into())
+                .collect(),
+            None => self.selected_finding().map(|f| f.as_ref().into()).into_iter().collect(),
+        };
+        if targets.is_empty() {
+            self.error("no finding selected");
+            return;
+        }
+        self.overlay = Overlay::Workflow(WorkflowDialog::new(targets, status, &self.theme));
+    }
+
+    fn workflow_key(&mut self, mut d: WorkflowDialog, key: KeyEvent, fx: &mut Vec<Effect>) {
+        match d.key(key) {
+            WorkflowKey::Cancel => self.info("workflow change cancelled"),
+            WorkflowKey::Continue => self.overlay = Overlay::Workflow(d),
+            WorkflowKey::Submit { status, note } => {
+                let n = d.targets.len();
+                fx.push(Effect::UpdateWorkflow { findings: d.targets, status, note });
+                self.info(format!("setting {n} finding(s) to {}…", status.as_str()));
+                self.marks.clear();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

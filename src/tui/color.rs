@@ -1,0 +1,492 @@
+//! Colour depth detection, degradation of theme colours, and contrast maths.
+//!
+//! We decide the depth ourselves (including `NO_COLOR`) and degrade every theme colour on load,
+//! so the renderer never emits a sequence the terminal cannot show.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+use ratatui::style::Color;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+/// What the terminal can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ColorDepth {
+    TrueColor,
+    Ansi256,
+    Ansi16,
+    Mono,
+}
+
+/// The `color = …` setting; `Auto` means "look at the environment".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ColorSetting {
+    #[default]
+    Auto,
+    TrueColor,
+    Ansi256,
+    Ansi16,
+    Mono,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseColorSettingError(pub String);
+
+impl fmt::Display for ParseColorSettingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid colour setting `{}` (expected auto, truecolor, 256, 16 or mono)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for ParseColorSettingError {}
+
+impl FromStr for ColorSetting {
+    type Err = ParseColorSettingError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(ColorSetting::Auto),
+            "truecolor" | "24bit" | "24-bit" => Ok(ColorSetting::TrueColor),
+            "256" | "ansi256" => Ok(ColorSetting::Ansi256),
+            "16" | "ansi16" | "ansi" => Ok(ColorSetting::Ansi16),
+            "mono" | "none" | "no" | "off" => Ok(ColorSetting::Mono),
+            _ => Err(ParseColorSettingError(s.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for ColorSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ColorSetting::Auto => "auto",
+            ColorSetting::TrueColor => "truecolor",
+            ColorSetting::Ansi256 => "256",
+            ColorSetting::Ansi16 => "16",
+            ColorSetting::Mono => "mono",
+        })
+    }
+}
+
+// Accepts strings and bare integers, since `color = 256` is an easy thing to write in TOML.
+impl<'de> Deserialize<'de> for ColorSetting {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ColorSetting;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#""auto", "truecolor", "256", "16" or "mono""#)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ColorSetting, E> {
+                v.parse().map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ColorSetting, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ColorSetting, E> {
+                self.visit_str(&v.to_string())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Picks the depth: an explicit setting wins, then `NO_COLOR`, `COLORTERM`, `TERM`.
+/// `env` is injected so tests (and callers with a captured environment) need no globals.
+pub fn detect(setting: ColorSetting, env: impl Fn(&str) -> Option<String>) -> ColorDepth {
+    match setting {
+        ColorSetting::TrueColor => return ColorDepth::TrueColor,
+        ColorSetting::Ansi256 => return ColorDepth::Ansi256,
+        ColorSetting::Ansi16 => return ColorDepth::Ansi16,
+        ColorSetting::Mono => return ColorDepth::Mono,
+        ColorSetting::Auto => {}
+    }
+    if env("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return ColorDepth::Mono;
+    }
+    let colorterm = env("COLORTERM").unwrap_or_default().to_ascii_lowercase();
+    if colorterm == "truecolor" || colorterm == "24bit" {
+        return ColorDepth::TrueColor;
+    }
+    let term = env("TERM").unwrap_or_default().to_ascii_lowercase();
+    if term.ends_with("-direct") {
+        return ColorDepth::TrueColor;
+    }
+    if term.contains("256color") {
+        return ColorDepth::Ansi256;
+    }
+    if term == "dumb" {
+        return ColorDepth::Mono;
+    }
+    ColorDepth::Ansi16
+}
+
+/// xterm's default RGB for the 16 ANSI colours, in index order.
+const ANSI16_RGB: [(u8, u8, u8); 16] = [
+    (0, 0, 0),
+    (205, 0, 0),
+    (0, 205, 0),
+    (205, 205, 0),
+    (0, 0, 238),
+    (205, 0, 205),
+    (0, 205, 205),
+    (229, 229, 229),
+    (127, 127, 127),
+    (255, 0, 0),
+    (0, 255, 0),
+    (255, 255, 0),
+    (92, 92, 255),
+    (255, 0, 255),
+    (0, 255, 255),
+    (255, 255, 255),
+];
+
+const ANSI16: [Color; 16] = [
+    Color::Black,
+    Color::Red,
+    Color::Green,
+    Color::Yellow,
+    Color::Blue,
+    Color::Magenta,
+    Color::Cyan,
+    Color::Gray,
+    Color::DarkGray,
+    Color::LightRed,
+    Color::LightGreen,
+    Color::LightYellow,
+    Color::LightBlue,
+    Color::LightMagenta,
+    Color::LightCyan,
+    Color::White,
+];
+
+const CUBE_LEVELS: [u8; 6] = [0, 95, 135, 175, 215, 255];
+
+/// Index 0–15 of a named ANSI colour.
+pub fn ansi_index(c: Color) -> Option<u8> {
+    ANSI16.iter().position(|&n| n == c).map(|i| i as u8)
+}
+
+/// RGB of an xterm-256 palette entry.
+pub fn xterm_rgb(i: u8) -> (u8, u8, u8) {
+    match i {
+        0..=15 => ANSI16_RGB[i as usize],
+        16..=231 => {
+            let i = i - 16;
+            (
+                CUBE_LEVELS[(i / 36) as usize],
+                CUBE_LEVELS[(i / 6 % 6) as usize],
+                CUBE_LEVELS[(i % 6) as usize],
+            )
+        }
+        _ => {
+            let v = 8 + 10 * (i - 232);
+            (v, v, v)
+        }
+    }
+}
+
+/// RGB a colour shows as on an xterm with default palette; `None` for `Reset`.
+pub fn to_rgb(c: Color) -> Option<(u8, u8, u8)> {
+    match c {
+        Color::Reset => None,
+        Color::Rgb(r, g, b) => Some((r, g, b)),
+        Color::Indexed(i) => Some(xterm_rgb(i)),
+        named => ansi_index(named).map(xterm_rgb),
+    }
+}
+
+fn dist2(a: (u8, u8, u8), b: (u8, u8, u8)) -> u32 {
+    let d = |x: u8, y: u8| (i32::from(x) - i32::from(y)).pow(2) as u32;
+    d(a.0, b.0) + d(a.1, b.1) + d(a.2, b.2)
+}
+
+/// Nearest entry in 16–255 (the system 16 are left out: users redefine them).
+pub fn nearest_256(rgb: (u8, u8, u8)) -> u8 {
+    let level = |v: u8| -> u8 {
+        match v {
+            0..48 => 0,
+            48..115 => 1,
+            _ => (v - 35) / 40,
+        }
+    };
+    let (r, g, b) = (level(rgb.0), level(rgb.1), level(rgb.2));
+    let cube = 16 + 36 * r + 6 * g + b;
+    let avg = ((u16::from(rgb.0) + u16::from(rgb.1) + u16::from(rgb.2)) / 3) as u8;
+    let grey = 232
+        + if avg > 238 {
+            23
+        } else {
+            avg.saturating_sub(3) / 10
+        };
+    if dist2(rgb, xterm_rgb(grey)) < dist2(rgb, xterm_rgb(cube)) {
+        grey
+    } else {
+        cube
+    }
+}
+
+/// Nearest of the 16 named ANSI colours (xterm defaults).
+pub fn nearest_16(rgb: (u8, u8, u8)) -> Color {
+    let best = (0..16)
+        .min_by_key(|&i| dist2(rgb, ANSI16_RGB[i]))
+        .unwrap_or(0);
+    ANSI16[best]
+}
+
+/// Maps a colour to one the depth can show; `Reset` passes through.
+pub fn degrade(c: Color, depth: ColorDepth) -> Color {
+    match (depth, c) {
+        (ColorDepth::Mono, _) => Color::Reset,
+        (_, Color::Reset) | (ColorDepth::TrueColor, _) => c,
+        (ColorDepth::Ansi256, Color::Rgb(r, g, b)) => Color::Indexed(nearest_256((r, g, b))),
+        (ColorDepth::Ansi256, _) => c,
+        (ColorDepth::Ansi16, Color::Indexed(i)) if i < 16 => ANSI16[i as usize],
+        (ColorDepth::Ansi16, Color::Indexed(_) | Color::Rgb(..)) => {
+            to_rgb(c).map_or(Color::Reset, nearest_16)
+        }
+        (ColorDepth::Ansi16, _) => c,
+    }
+}
+
+fn linear(c: u8) -> f64 {
+    let c = f64::from(c) / 255.0;
+    if c <= 0.04045 {
+        c / 12.92
+    } else {
+        ((c + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// WCAG 2.x relative luminance.
+pub fn luminance(c: (u8, u8, u8)) -> f64 {
+    0.2126 * linear(c.0) + 0.7152 * linear(c.1) + 0.0722 * linear(c.2)
+}
+
+/// WCAG 2.x contrast ratio, 1.0 ..= 21.0, symmetric.
+pub fn contrast_ratio(a: (u8, u8, u8), b: (u8, u8, u8)) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    let (hi, lo) = if la >= lb { (la, lb) } else { (lb, la) };
+    (hi + 0.05) / (lo + 0.05)
+}
+
+/// Parses a theme colour literal: `#rrggbb`, `#rgb`, an ANSI name (`red`, `bright-black`,
+/// also ratatui's `dark-gray`/`light-red` spellings), `reset`, or an index `0`–`255`.
+pub fn parse_color(s: &str) -> Option<Color> {
+    let s = s.trim();
+    if let Some(hex) = s.strip_prefix('#') {
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let v = |i: usize, n: usize| u8::from_str_radix(&hex[i..i + n], 16).ok();
+        return match hex.len() {
+            6 => Some(Color::Rgb(v(0, 2)?, v(2, 2)?, v(4, 2)?)),
+            3 => Some(Color::Rgb(v(0, 1)? * 17, v(1, 1)? * 17, v(2, 1)? * 17)),
+            _ => None,
+        };
+    }
+    if s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty() {
+        return s.parse::<u8>().ok().map(Color::Indexed);
+    }
+    let name = s.to_ascii_lowercase().replace(['_', ' '], "-");
+    let (bright, base) = match name
+        .strip_prefix("bright-")
+        .or_else(|| name.strip_prefix("light-"))
+    {
+        Some(rest) => (true, rest),
+        None => (false, name.as_str()),
+    };
+    let i = match base {
+        "reset" | "default" if !bright => return Some(Color::Reset),
+        "black" => 0,
+        "red" => 1,
+        "green" => 2,
+        "yellow" => 3,
+        "blue" => 4,
+        "magenta" => 5,
+        "cyan" => 6,
+        "white" => 7,
+        "gray" | "grey" if !bright => 7,
+        "dark-gray" | "dark-grey" if !bright => return Some(Color::DarkGray),
+        _ => return None,
+    };
+    Some(ANSI16[i + if bright { 8 } else { 0 }])
+}
+
+/// A style's colour: a palette name first (so a palette may redefine `red`), then a literal.
+pub fn resolve(text: &str, palette: &HashMap<&str, Color>) -> Result<Color, String> {
+    if let Some(c) = palette.get(text) {
+        return Ok(*c);
+    }
+    if let Some(c) = parse_color(text) {
+        return Ok(c);
+    }
+    if text.starts_with('#') || text.bytes().all(|b| b.is_ascii_digit()) {
+        Err(format!(
+            "invalid colour `{text}` (expected \"#rrggbb\", an ANSI name, \"reset\" or 0-255)"
+        ))
+    } else {
+        Err(format!("unknown palette name `{text}`"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn setting_parses_and_deserialises() {
+        assert_eq!("auto".parse(), Ok(ColorSetting::Auto));
+        assert_eq!("TrueColor".parse(), Ok(ColorSetting::TrueColor));
+        assert_eq!("256".parse(), Ok(ColorSetting::Ansi256));
+        assert_eq!("16".parse(), Ok(ColorSetting::Ansi16));
+        assert_eq!("mono".parse(), Ok(ColorSetting::Mono));
+        assert!("88".parse::<ColorSetting>().is_err());
+        #[derive(Deserialize)]
+        struct C {
+            color: ColorSetting,
+        }
+        let c: C = toml::from_str(r#"color = "256""#).unwrap();
+        assert_eq!(c.color, ColorSetting::Ansi256);
+        let c: C = toml::from_str("color = 16").unwrap();
+        assert_eq!(c.color, ColorSetting::Ansi16);
+        assert!(toml::from_str::<C>(r#"color = "rainbow""#).is_err());
+        for s in ["auto", "truecolor", "256", "16", "mono"] {
+            assert_eq!(s.parse::<ColorSetting>().unwrap().to_string(), s);
+        }
+    }
+
+    #[test]
+    fn detection_order() {
+        use ColorDepth::*;
+        let truecolor = [("COLORTERM", "truecolor"), ("TERM", "xterm-256color")];
+        assert_eq!(detect(ColorSetting::Auto, env(&truecolor)), TrueColor);
+        assert_eq!(detect(ColorSetting::Ansi16, env(&truecolor)), Ansi16);
+        assert_eq!(detect(ColorSetting::Mono, env(&truecolor)), Mono);
+        let no_color = [("NO_COLOR", "1"), ("COLORTERM", "24bit")];
+        assert_eq!(detect(ColorSetting::Auto, env(&no_color)), Mono);
+        // An explicit setting beats NO_COLOR.
+        assert_eq!(detect(ColorSetting::TrueColor, env(&no_color)), TrueColor);
+        let empty_no_color = [("NO_COLOR", ""), ("COLORTERM", "24bit")];
+        assert_eq!(detect(ColorSetting::Auto, env(&empty_no_color)), TrueColor);
+        let t256 = [("TERM", "screen-256color")];
+        assert_eq!(detect(ColorSetting::Auto, env(&t256)), Ansi256);
+        assert_eq!(detect(ColorSetting::Auto, env(&[("TERM", "dumb")])), Mono);
+        assert_eq!(
+            detect(ColorSetting::Auto, env(&[("TERM", "xterm")])),
+            Ansi16
+        );
+        assert_eq!(detect(ColorSetting::Auto, env(&[])), Ansi16);
+        let direct = [("TERM", "xterm-direct")];
+        assert_eq!(detect(ColorSetting::Auto, env(&direct)), TrueColor);
+    }
+
+    #[test]
+    fn palette_tables() {
+        assert_eq!(xterm_rgb(16), (0, 0, 0));
+        assert_eq!(xterm_rgb(21), (0, 0, 255));
+        assert_eq!(xterm_rgb(196), (255, 0, 0));
+        assert_eq!(xterm_rgb(231), (255, 255, 255));
+        assert_eq!(xterm_rgb(232), (8, 8, 8));
+        assert_eq!(xterm_rgb(255), (238, 238, 238));
+        assert_eq!(to_rgb(Color::Reset), None);
+        assert_eq!(to_rgb(Color::Gray), Some((229, 229, 229)));
+        assert_eq!(to_rgb(Color::DarkGray), Some((127, 127, 127)));
+        assert_eq!(to_rgb(Color::Indexed(9)), Some((255, 0, 0)));
+        assert_eq!(to_rgb(Color::Rgb(1, 2, 3)), Some((1, 2, 3)));
+    }
+
+    #[test]
+    fn nearest_256_is_exact_on_palette_and_nearest_elsewhere() {
+        for i in 16..=255u8 {
+            let got = nearest_256(xterm_rgb(i));
+            assert_eq!(xterm_rgb(got), xterm_rgb(i), "index {i}");
+        }
+        // Brute force over a coarse grid: the fast pick must be as near as the best entry.
+        for r in (0..=255).step_by(17) {
+            for g in (0..=255).step_by(51) {
+                for b in (0..=255).step_by(15) {
+                    let c = (r as u8, g as u8, b as u8);
+                    let best = (16..=255u8).map(|i| dist2(c, xterm_rgb(i))).min().unwrap();
+                    let got = dist2(c, xterm_rgb(nearest_256(c)));
+                    // The per-channel cube pick is the classic approximation; allow a hair.
+                    assert!(got <= best + best / 4 + 48, "{c:?}: {got} vs {best}");
+                }
+            }
+        }
+        assert_eq!(nearest_256((0x1b, 0x1e, 0x24)), 234);
+    }
+
+    #[test]
+    fn degrade_by_depth() {
+        use ColorDepth::*;
+        let rgb = Color::Rgb(250, 10, 10);
+        assert_eq!(degrade(rgb, TrueColor), rgb);
+        assert_eq!(degrade(rgb, Ansi256), Color::Indexed(196));
+        assert_eq!(degrade(rgb, Ansi16), Color::LightRed);
+        assert_eq!(degrade(rgb, Mono), Color::Reset);
+        assert_eq!(degrade(Color::Rgb(0x1b, 0x1e, 0x24), Ansi16), Color::Black);
+        assert_eq!(degrade(Color::Rgb(0xd8, 0xde, 0xe9), Ansi16), Color::Gray);
+        assert_eq!(degrade(Color::Indexed(3), Ansi16), Color::Yellow);
+        assert_eq!(degrade(Color::Indexed(196), Ansi16), Color::LightRed);
+        assert_eq!(degrade(Color::Indexed(196), Ansi256), Color::Indexed(196));
+        assert_eq!(degrade(Color::Blue, Ansi16), Color::Blue);
+        assert_eq!(degrade(Color::Blue, Mono), Color::Reset);
+        assert_eq!(degrade(Color::Reset, Ansi16), Color::Reset);
+        for i in 0..=255u8 {
+            let d = degrade(Color::Indexed(i), Ansi16);
+            assert!(ansi_index(d).is_some(), "{i} -> {d:?}");
+        }
+    }
+
+    #[test]
+    fn wcag_contrast() {
+        let black = (0, 0, 0);
+        let white = (255, 255, 255);
+        assert!((contrast_ratio(black, white) - 21.0).abs() < 1e-9);
+        assert!((contrast_ratio(white, black) - 21.0).abs() < 1e-9);
+        assert!((contrast_ratio(white, white) - 1.0).abs() < 1e-9);
+        // Published reference values: #777 on white ≈ 4.48, pure red on white ≈ 4.0.
+        assert!((contrast_ratio((0x77, 0x77, 0x77), white) - 4.48).abs() < 0.01);
+        assert!((contrast_ratio((255, 0, 0), white) - 4.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn colour_literals() {
+        assert_eq!(parse_color("#1b1e24"), Some(Color::Rgb(0x1b, 0x1e, 0x24)));
+        assert_eq!(parse_color("#FFF"), Some(Color::Rgb(255, 255, 255)));
+        assert_eq!(parse_color("red"), Some(Color::Red));
+        assert_eq!(parse_color("bright-black"), Some(Color::DarkGray));
+        assert_eq!(parse_color("bright_white"), Some(Color::White));
+        assert_eq!(parse_color("white"), Some(Color::Gray));
+        assert_eq!(parse_color("light-red"), Some(Color::LightRed));
+        assert_eq!(parse_color("dark-gray"), Some(Color::DarkGray));
+        assert_eq!(parse_color("reset"), Some(Color::Reset));
+        assert_eq!(parse_color("42"), Some(Color::Indexed(42)));
+        for bad in [
+            "#12345",
+            "#gggggg",
+            "256",
+            "",
+            "bright-reset",
+            "purple",
+            "#1b1e24x",
+        ] {
+            assert_eq!(parse_color(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,999 @@
+//! Keys → actions. Built-in keymaps are embedded; a user's `<dir>/NAME.toml` overrides or
+//! extends the built-in of the same name (or `inherits` another map), and every problem is
+//! reported as `file:line:col` from the TOML spans.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::diag::Diagnostic;
+use crate::filter::edit_distance;
+
+/// Groups of the `?` help screen, in display order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Section {
+    Navigation,
+    Findings,
+    Views,
+    General,
+}
+
+impl Section {
+    pub const ALL: [Section; 4] = [
+        Section::Navigation,
+        Section::Findings,
+        Section::Views,
+        Section::General,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::Navigation => "Navigation",
+            Section::Findings => "Findings",
+            Section::Views => "Views",
+            Section::General => "General",
+        }
+    }
+}
+
+macro_rules! actions {
+    ($($variant:ident $name:literal $section:ident $desc:literal;)*) => {
+        /// Everything a key can do in the console; the UI dispatches on these.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Action { $($variant),* }
+
+        impl Action {
+            pub const ALL: [Action; [$($name),*].len()] = [$(Action::$variant),*];
+
+            /// Stable snake_case name used in keymap files.
+            pub fn name(self) -> &'static str {
+                match self { $(Action::$variant => $name),* }
+            }
+
+            /// One line for the help screen.
+            pub fn description(self) -> &'static str {
+                match self { $(Action::$variant => $desc),* }
+            }
+
+            pub fn section(self) -> Section {
+                match self { $(Action::$variant => Section::$section),* }
+            }
+        }
+    };
+}
+
+actions! {
+    Quit "quit" General "Quit (asks first if a draft would be lost)";
+    ForceQuit "force_quit" General "Quit immediately";
+    Help "help" General "Show this help";
+    Back "back" General "Back out of a dialog, pane or prompt (never destroys anything)";
+    MoveUp "move_up" Navigation "Move up one row";
+    MoveDown "move_down" Navigation "Move down one row";
+    PageUp "page_up" Navigation "Move up one page";
+    PageDown "page_down" Navigation "Move down one page";
+    Top "top" Navigation "Go to the first row";
+    Bottom "bottom" Navigation "Go to the last row";
+    Open "open" Findings "Open the selected finding";
+    Filter "filter" Views "Filter findings (e.g. sev:>=high -wf:resolved)";
+    ClearFilter "clear_filter" Views "Clear the filter";
+    Palette "palette" General "Open the command palette";
+    Freeze "freeze" Views "Freeze or resume live updates";
+    Mark "mark" Findings "Mark or unmark the selected finding";
+    MarkAll "mark_all" Findings "Mark every finding shown";
+    ClearMarks "clear_marks" Findings "Clear all marks";
+    SortNext "sort_next" Views "Sort by the next column";
+    SortReverse "sort_reverse" Views "Reverse the sort order";
+    SetWorkflow "set_workflow" Findings "Set workflow status of the selected or marked findings";
+    Refresh "refresh" Views "Poll sources now";
+    ToggleArchived "toggle_archived" Views "Show or hide archived findings";
+    NextTab "next_tab" Navigation "Next detail tab (summary, resources, raw)";
+    PrevTab "prev_tab" Navigation "Previous detail tab";
+    ScrollLeft "scroll_left" Navigation "Scroll left";
+    ScrollRight "scroll_right" Navigation "Scroll right";
+    Copy "copy" Findings "Copy the finding id to the clipboard (OSC 52)";
+    ToggleAscii "toggle_ascii" Views "Switch between Unicode and ASCII symbols";
+}
+
+/// A keymap name, action name or key that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+/// `name`, plus "did you mean" when one of `known` is close.
+fn suggest<'a>(what: &str, name: &str, known: impl Iterator<Item = &'a str>) -> ParseError {
+    let best = known.map(|k| (edit_distance(name, k), k)).min();
+    ParseError(match best {
+        Some((d, k)) if d <= 2 || k.starts_with(name) => {
+            format!("unknown {what} `{name}`; did you mean `{k}`?")
+        }
+        _ => format!("unknown {what} `{name}`"),
+    })
+}
+
+impl FromStr for Action {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Action, ParseError> {
+        Action::ALL
+            .iter()
+            .copied()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| suggest("action", s, Action::ALL.iter().map(|a| a.name())))
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Key names; the first name of a code is the canonical one.
+#[rustfmt::skip]
+const KEY_NAMES: &[(&str, KeyCode)] = &[
+    ("up", KeyCode::Up), ("down", KeyCode::Down), ("left", KeyCode::Left),
+    ("right", KeyCode::Right), ("pageup", KeyCode::PageUp), ("pagedown", KeyCode::PageDown),
+    ("home", KeyCode::Home), ("end", KeyCode::End), ("enter", KeyCode::Enter),
+    ("esc", KeyCode::Esc), ("tab", KeyCode::Tab), ("backtab", KeyCode::BackTab),
+    ("space", KeyCode::Char(' ')), ("backspace", KeyCode::Backspace),
+    ("delete", KeyCode::Delete), ("insert", KeyCode::Insert),
+    ("pgup", KeyCode::PageUp), ("pgdn", KeyCode::PageDown), ("return", KeyCode::Enter),
+    ("escape", KeyCode::Esc), ("del", KeyCode::Delete), ("ins", KeyCode::Insert),
+];
+
+#[rustfmt::skip]
+const MODIFIERS: &[(&str, KeyModifiers)] = &[
+    ("ctrl", KeyModifiers::CONTROL), ("alt", KeyModifiers::ALT),
+    ("shift", KeyModifiers::SHIFT), ("super", KeyModifiers::SUPER),
+    ("control", KeyModifiers::CONTROL), ("meta", KeyModifiers::ALT),
+];
+
+/// A key with modifiers, normalised so that what crossterm reports and what a keymap file
+/// says compare equal: `G`, `shift-g` and Char('G')+SHIFT are one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyCombo {
+    code: KeyCode,
+    mods: KeyModifiers,
+}
+
+impl KeyCombo {
+    pub fn new(code: KeyCode, mods: KeyModifiers) -> KeyCombo {
+        let mut mods = mods
+            & (KeyModifiers::CONTROL
+                | KeyModifiers::ALT
+                | KeyModifiers::SHIFT
+                | KeyModifiers::SUPER);
+        let shift = mods.contains(KeyModifiers::SHIFT);
+        let code = match code {
+            // The character already carries shift (`?`, `G`); terminals differ on the flag.
+            KeyCode::Char(c) => {
+                mods.remove(KeyModifiers::SHIFT);
+                KeyCode::Char(if shift { to_upper(c) } else { c })
+            }
+            KeyCode::BackTab => {
+                mods.remove(KeyModifiers::SHIFT);
+                KeyCode::BackTab
+            }
+            KeyCode::Tab if shift => {
+                mods.remove(KeyModifiers::SHIFT);
+                KeyCode::BackTab
+            }
+            other => other,
+        };
+        KeyCombo { code, mods }
+    }
+
+    pub fn from_event(ev: &KeyEvent) -> KeyCombo {
+        KeyCombo::new(ev.code, ev.modifiers)
+    }
+
+    pub fn code(&self) -> KeyCode {
+        self.code
+    }
+
+    pub fn mods(&self) -> KeyModifiers {
+        self.mods
+    }
+}
+
+fn to_upper(c: char) -> char {
+    let mut up = c.to_uppercase();
+    match (up.next(), up.next()) {
+        (Some(u), None) => u,
+        _ => c,
+    }
+}
+
+impl FromStr for KeyCombo {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<KeyCombo, ParseError> {
+        let mut rest = s;
+        let mut mods = KeyModifiers::NONE;
+        // `-`, `+` and `ctrl--` are keys too, so a separator is only one when text follows.
+        while let Some(i) = rest
+            .find(['-', '+'])
+            .filter(|&i| i > 0 && i + 1 < rest.len())
+        {
+            let Some(m) = MODIFIERS
+                .iter()
+                .find(|(n, _)| rest[..i].eq_ignore_ascii_case(n))
+            else {
+                break;
+            };
+            mods |= m.1;
+            rest = &rest[i + 1..];
+        }
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (None, _) => return Err(ParseError(format!("empty key in `{s}`"))),
+            (Some(c), None) if c.is_whitespace() || c.is_control() => {
+                return Err(ParseError("write `space`, `tab` or `enter` by name".into()));
+            }
+            (Some(c), None) => {
+                if mods.contains(KeyModifiers::SHIFT) && to_upper(c) == c {
+                    let msg = format!("write the shifted character itself instead of `{s}`");
+                    return Err(ParseError(msg));
+                }
+                KeyCode::Char(c)
+            }
+            _ => {
+                let lower = rest.to_ascii_lowercase();
+                let f_key = lower.strip_prefix('f').and_then(|n| n.parse::<u8>().ok());
+                match (KEY_NAMES.iter().find(|(n, _)| *n == lower), f_key) {
+                    (Some((_, code)), _) => *code,
+                    (None, Some(n @ 1..=24)) => KeyCode::F(n),
+                    _ if MODIFIERS.iter().any(|m| lower[..lower.len() - 1] == *m.0) => {
+                        return Err(ParseError(format!("missing key after `{rest}`")));
+                    }
+                    _ => return Err(suggest("key", &lower, KEY_NAMES.iter().map(|k| k.0))),
+                }
+            }
+        };
+        Ok(KeyCombo::new(code, mods))
+    }
+}
+
+/// Canonical form: `ctrl-d`, `G`, `pagedown`, `shift-f4`, `space`.
+impl fmt::Display for KeyCombo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (name, m) in &MODIFIERS[..4] {
+            if self.mods.contains(*m) {
+                write!(f, "{name}-")?;
+            }
+        }
+        match (self.code, KEY_NAMES.iter().find(|(_, c)| *c == self.code)) {
+            (_, Some((name, _))) => f.write_str(name),
+            (KeyCode::F(n), _) => write!(f, "f{n}"),
+            (KeyCode::Char(c), _) => write!(f, "{c}"),
+            (code, _) => write!(f, "{}", format!("{code:?}").to_ascii_lowercase()),
+        }
+    }
+}
+
+/// One group of the `?` screen: (keys joined with ", ", description, action).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpSection {
+    pub title: &'static str,
+    pub entries: Vec<(String, &'static str, Action)>,
+}
+
+/// A resolved keymap: every key maps to at most one action.
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    pub name: String,
+    /// Keys per action (indexed by `Action as usize`), in file order.
+    keys: Vec<Vec<KeyCombo>>,
+    lookup: HashMap<KeyCombo, Action>,
+}
+
+impl Keymap {
+    /// The action for a key press or repeat; releases (Windows, kitty) are ignored.
+    pub fn action(&self, ev: &KeyEvent) -> Option<Action> {
+        if ev.kind == KeyEventKind::Release {
+            return None;
+        }
+        self.lookup.get(&KeyCombo::from_event(ev)).copied()
+    }
+
+    pub fn combos_for(&self, a: Action) -> &[KeyCombo] {
+        &self.keys[a as usize]
+    }
+
+    /// Display strings of the keys bound to `a`, in file order.
+    pub fn keys_for(&self, a: Action) -> Vec<String> {
+        self.combos_for(a).iter().map(|k| k.to_string()).collect()
+    }
+
+    /// The `?` screen, one section per [`Section`], every action listed.
+    pub fn help(&self) -> Vec<HelpSection> {
+        Section::ALL
+            .iter()
+            .map(|&s| HelpSection {
+                title: s.title(),
+                entries: Action::ALL
+                    .iter()
+                    .filter(|a| a.section() == s)
+                    .map(|&a| {
+                        let keys = self.keys_for(a);
+                        let keys = if keys.is_empty() {
+                            "(unbound)".to_string()
+                        } else {
+                            keys.join(", ")
+                        };
+                        (keys, a.description(), a)
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+/// The built-in `default` map.
+impl Default for Keymap {
+    fn default() -> Self {
+        load("default", None).unwrap_or_else(|_| Keymap {
+            name: "default".into(),
+            keys: vec![Vec::new(); Action::ALL.len()],
+            lookup: HashMap::new(),
+        })
+    }
+}
+
+pub fn builtin_names() -> &'static [&'static str] {
+    &["default", "vim", "arrows"]
+}
+
+fn builtin_source(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "default" => include_str!("../../keymaps/default.toml"),
+        "vim" => include_str!("../../keymaps/vim.toml"),
+        "arrows" => include_str!("../../keymaps/arrows.toml"),
+        _ => return None,
+    })
+}
+
+fn builtin_path(name: &str) -> PathBuf {
+    PathBuf::from(format!("keymaps/{name}.toml"))
+}
+
+/// Where something was written, for diagnostics.
+#[derive(Debug, Clone)]
+struct Loc {
+    file: PathBuf,
+    line: usize,
+    col: usize,
+}
+
+impl Loc {
+    fn at(file: &Path, src: &str, offset: usize) -> Loc {
+        let (line, col) = crate::diag::line_col(src, offset);
+        Loc {
+            file: file.to_path_buf(),
+            line,
+            col,
+        }
+    }
+
+    fn diag(&self, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(&self.file, self.line, self.col, message)
+    }
+}
+
+/// One parsed file: its parent and the actions it (re)binds.
+struct Layer {
+    inherits: Option<(String, Loc)>,
+    bindings: Vec<(Action, Vec<(KeyCombo, Loc)>)>,
+}
+
+fn parse_layer(file: &Path, src: &str, diags: &mut Vec<Diagnostic>) -> Layer {
+    let mut layer = Layer {
+        inherits: None,
+        bindings: Vec::new(),
+    };
+    let doc = match DeTable::parse(src) {
+        Ok(doc) => doc,
+        Err(e) => {
+            diags.push(Diagnostic::from_toml(file, src, &e));
+            return layer;
+        }
+    };
+    let loc = |s: &std::ops::Range<usize>| Loc::at(file, src, s.start);
+    for (key, value) in doc.get_ref() {
+        let name: &str = key.get_ref();
+        match (name, value.get_ref()) {
+            ("name", DeValue::String(_)) => {}
+            ("inherits", DeValue::String(p)) => {
+                layer.inherits = Some((p.to_string(), loc(&value.span())));
+            }
+            ("bindings", DeValue::Table(t)) => {
+                for (action, keys) in t {
+                    match action.get_ref().parse::<Action>() {
+                        Ok(a) => layer.bindings.push((a, parse_keys(keys, &loc, diags))),
+                        Err(e) => diags.push(loc(&action.span()).diag(e.0)),
+                    }
+                }
+            }
+            ("name" | "inherits" | "bindings", v) => {
+                let want = if name == "bindings" {
+                    "a table"
+                } else {
+                    "a string"
+                };
+                let msg = format!("`{name}` must be {want}, not {}", v.type_str());
+                diags.push(loc(&value.span()).diag(msg));
+            }
+            (other, _) => {
+                let e = suggest(
+                    "setting",
+                    other,
+                    ["name", "inherits", "bindings"].into_iter(),
+                );
+                diags.push(loc(&key.span()).diag(e.0));
+            }
+        }
+    }
+    layer
+}
+
+/// A string or an array of strings, each a key; bad entries become diagnostics.
+fn parse_keys(
+    value: &Spanned<DeValue<'_>>,
+    loc: &dyn Fn(&std::ops::Range<usize>) -> Loc,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(KeyCombo, Loc)> {
+    let items = match value.get_ref() {
+        DeValue::Array(items) => items.iter().collect(),
+        DeValue::String(_) => vec![value],
+        other => {
+            let msg = format!(
+                "expected a list of keys like [\"j\", \"down\"], not {}",
+                other.type_str()
+            );
+            diags.push(loc(&value.span()).diag(msg));
+            return Vec::new();
+        }
+    };
+    let mut keys: Vec<(KeyCombo, Loc)> = Vec::new();
+    for item in items {
+        let at = loc(&item.span());
+        match item.get_ref().as_str().map(str::parse::<KeyCombo>) {
+            Some(Ok(k)) if keys.iter().any(|(x, _)| *x == k) => {}
+            Some(Ok(k)) => keys.push((k, at)),
+            Some(Err(e)) => diags.push(at.diag(format!("bad key: {e}"))),
+            None => diags.push(at.diag("expected a key string like \"ctrl-d\"")),
+        }
+    }
+    keys
+}
+
+/// Resolves a keymap name into layers, parents first.
+struct Loader<'a> {
+    user_dir: Option<&'a Path>,
+    /// (is user file, name) of the files being resolved, for cycle detection.
+    stack: Vec<(bool, String)>,
+    layers: Vec<Layer>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Loader<'_> {
+    /// A user file shadows the built-in of the same name, which becomes its implicit parent;
+    /// built-ins only ever inherit built-ins.
+    fn resolve(&mut self, name: &str, builtin_only: bool, from: Option<&Loc>) {
+        let on_stack = |user: bool| self.stack.iter().any(|(u, n)| *u == user && n == name);
+        let user_file = self
+            .user_dir
+            .map(|d| d.join(format!("{name}.toml")))
+            .filter(|p| !builtin_only && !on_stack(true) && p.is_file());
+        let (is_user, file, src) = if let Some(p) = user_file {
+            match std::fs::read_to_string(&p) {
+                Ok(src) => (true, p, src),
+                Err(e) => {
+                    return self
+                        .diags
+                        .push(Diagnostic::new(&p, 1, 1, format!("cannot read: {e}")));
+                }
+            }
+        } else if let Some(src) = builtin_source(name).filter(|_| !on_stack(false)) {
+            (false, builtin_path(name), src.to_string())
+        } else {
+            let msg = if on_stack(true) || on_stack(false) {
+                let chain: Vec<&str> = self.stack.iter().map(|(_, n)| n.as_str()).collect();
+                format!("inheritance cycle: {} → {name}", chain.join(" → "))
+            } else {
+                let known = builtin_names().join(", ");
+                format!("no keymap named `{name}` (built-in: {known})")
+            };
+            let here = self
+                .user_dir
+                .map_or_else(|| builtin_path(name), |d| d.join(format!("{name}.toml")));
+            let at = from.cloned().unwrap_or(Loc {
+                file: here,
+                line: 1,
+                col: 1,
+            });
+            return self.diags.push(at.diag(msg));
+        };
+        let layer = parse_layer(&file, &src, &mut self.diags);
+        self.stack.push((is_user, name.to_string()));
+        match &layer.inherits {
+            Some((parent, at)) => self.resolve(parent, !is_user, Some(at)),
+            None if is_user && builtin_source(name).is_some() => self.resolve(name, false, None),
+            None => {}
+        }
+        self.stack.pop();
+        self.layers.push(layer);
+    }
+}
+
+/// Loads keymap `name`: `<user_dir>/NAME.toml` if present (over the built-in of that name),
+/// else the built-in. Any diagnostic (bad action, bad key, conflict, cycle) is an error.
+pub fn load(name: &str, user_dir: Option<&Path>) -> Result<Keymap, Vec<Diagnostic>> {
+    let mut loader = Loader {
+        user_dir,
+        stack: Vec::new(),
+        layers: Vec::new(),
+        diags: Vec::new(),
+    };
+    loader.resolve(name, false, None);
+    let Loader {
+        layers, mut diags, ..
+    } = loader;
+
+    // Each layer replaces the keys of the actions it lists.
+    let mut keys: Vec<Vec<(KeyCombo, Option<(usize, Loc)>)>> = vec![Vec::new(); Action::ALL.len()];
+    for (depth, layer) in layers.iter().enumerate() {
+        for (action, ks) in &layer.bindings {
+            keys[*action as usize] = ks
+                .iter()
+                .map(|(k, l)| (*k, Some((depth, l.clone()))))
+                .collect();
+        }
+    }
+    // ctrl-c always quits and esc always backs out, whatever a user file says.
+    let ctrl_c = KeyCombo::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    let esc = KeyCombo::new(KeyCode::Esc, KeyModifiers::NONE);
+    for (action, key) in [(Action::ForceQuit, ctrl_c), (Action::Back, esc)] {
+        if !keys[action as usize].iter().any(|(k, _)| *k == key) {
+            keys[action as usize].push((key, None));
+        }
+    }
+
+    let mut lookup: HashMap<KeyCombo, (Action, Option<(usize, Loc)>)> = HashMap::new();
+    for action in Action::ALL {
+        for (key, loc) in &keys[action as usize] {
+            let reserved = match key.code {
+                KeyCode::Esc if action != Action::Back => Some(Action::Back),
+                _ if *key == ctrl_c && action != Action::ForceQuit => Some(Action::ForceQuit),
+                _ => None,
+            };
+            if let Some(owner) = reserved {
+                if let Some((_, at)) = loc {
+                    diags.push(at.diag(format!(
+                        "`{key}` is reserved for {owner}; remove it from {action}"
+                    )));
+                }
+                continue;
+            }
+            let Some((other, other_loc)) = lookup.get(key) else {
+                lookup.insert(*key, (action, loc.clone()));
+                continue;
+            };
+            // Report at the binding from the most derived file, where the edit most likely is.
+            let at = [loc, other_loc]
+                .into_iter()
+                .flatten()
+                .max_by_key(|(d, l)| (*d, l.line, l.col));
+            if let Some((_, at)) = at {
+                diags.push(at.diag(format!("`{key}` is bound to both {other} and {action}")));
+            }
+        }
+    }
+    if !diags.is_empty() {
+        diags.sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
+        return Err(diags);
+    }
+    Ok(Keymap {
+        name: name.to_string(),
+        keys: keys
+            .into_iter()
+            .map(|ks| ks.into_iter().map(|(k, _)| k).collect())
+            .collect(),
+        lookup: lookup.into_iter().map(|(k, (a, _))| (k, a)).collect(),
+    })
+}
+
+/// For `check-config`: every built-in, then every `*.toml` in `user_dir` as loaded by name.
+pub fn check_all(user_dir: Option<&Path>) -> Vec<Diagnostic> {
+    let mut names: Vec<(String, Option<&Path>)> = builtin_names()
+        .iter()
+        .map(|n| (n.to_string(), None))
+        .collect();
+    if let Some(dir) = user_dir
+        && let Ok(entries) = std::fs::read_dir(dir)
+    {
+        let mut stems: Vec<String> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .filter_map(|p| Some(p.file_stem()?.to_str()?.to_string()))
+            .collect();
+        stems.sort();
+        names.extend(stems.into_iter().map(|s| (s, Some(dir))));
+    }
+    let mut out: Vec<Diagnostic> = names
+        .iter()
+        .filter_map(|(n, dir)| load(n, *dir).err())
+        .flatten()
+        .collect();
+    // A broken parent is reported once, not once per child.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|d| seen.insert(d.to_string()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, mods)
+    }
+
+    fn user_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        dir
+    }
+
+    /// (line, col, message) of each diagnostic.
+    fn diags(name: &str, files: &[(&str, &str)]) -> Vec<(usize, usize, String)> {
+        let dir = user_dir(files);
+        let err = load(name, Some(dir.path())).expect_err("diagnostics");
+        err.into_iter()
+            .map(|d| (d.line, d.col, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn builtins_load_cleanly_and_bind_everything() {
+        assert!(check_all(None).is_empty(), "{:?}", check_all(None));
+        for name in builtin_names() {
+            let map = load(name, None).unwrap();
+            assert_eq!(map.name, *name);
+            for a in Action::ALL {
+                assert!(!map.keys_for(a).is_empty(), "{name}: {a} unbound");
+            }
+        }
+        let vim = load("vim", None).unwrap();
+        let arrows = load("arrows", None).unwrap();
+        assert!(
+            vim.action(&key(KeyCode::Down, KeyModifiers::NONE))
+                .is_none()
+        );
+        for c in "hjkl".chars() {
+            assert!(
+                arrows
+                    .action(&key(KeyCode::Char(c), KeyModifiers::NONE))
+                    .is_none()
+            );
+        }
+    }
+
+    #[test]
+    fn default_has_vim_keys_and_arrows() {
+        let map = Keymap::default();
+        let none = KeyModifiers::NONE;
+        let cases = [
+            (key(KeyCode::Char('j'), none), Action::MoveDown),
+            (key(KeyCode::Down, none), Action::MoveDown),
+            (key(KeyCode::Char('k'), none), Action::MoveUp),
+            (
+                key(KeyCode::Char('d'), KeyModifiers::CONTROL),
+                Action::PageDown,
+            ),
+            (key(KeyCode::PageDown, none), Action::PageDown),
+            (key(KeyCode::Char(' '), none), Action::Mark),
+            (key(KeyCode::Char('/'), none), Action::Filter),
+            (key(KeyCode::Char(':'), none), Action::Palette),
+            (key(KeyCode::F(1), none), Action::Help),
+            (key(KeyCode::Esc, none), Action::Back),
+            (key(KeyCode::Char('q'), none), Action::Quit),
+            (
+                key(KeyCode::Char('c'), KeyModifiers::CONTROL),
+                Action::ForceQuit,
+            ),
+        ];
+        for (ev, want) in cases {
+            assert_eq!(map.action(&ev), Some(want), "{ev:?}");
+        }
+        assert_eq!(map.keys_for(Action::Help), ["?", "f1"]);
+        assert_eq!(map.keys_for(Action::Bottom), ["G", "end"]);
+    }
+
+    #[test]
+    fn shift_is_normalised() {
+        let map = Keymap::default();
+        let (none, shift) = (KeyModifiers::NONE, KeyModifiers::SHIFT);
+        for ev in [
+            key(KeyCode::Char('G'), none),
+            key(KeyCode::Char('G'), shift),
+            key(KeyCode::Char('g'), shift),
+        ] {
+            assert_eq!(map.action(&ev), Some(Action::Bottom), "{ev:?}");
+        }
+        assert_eq!(
+            map.action(&key(KeyCode::Char('g'), none)),
+            Some(Action::Top)
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::Char('?'), shift)),
+            Some(Action::Help)
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::BackTab, shift)),
+            Some(Action::PrevTab)
+        );
+        assert_eq!(map.action(&key(KeyCode::Tab, shift)), Some(Action::PrevTab));
+        let release = KeyEvent::new_with_kind(KeyCode::Char('q'), none, KeyEventKind::Release);
+        assert_eq!(map.action(&release), None);
+        let g: KeyCombo = "shift-g".parse().unwrap();
+        assert_eq!(g, "G".parse().unwrap());
+        assert_eq!(g, KeyCombo::from_event(&key(KeyCode::Char('g'), shift)));
+    }
+
+    #[test]
+    fn key_syntax_round_trips() {
+        for canonical in [
+            "j",
+            "G",
+            "?",
+            "/",
+            ":",
+            "-",
+            "+",
+            "*",
+            "é",
+            "up",
+            "down",
+            "left",
+            "right",
+            "pageup",
+            "pagedown",
+            "home",
+            "end",
+            "enter",
+            "esc",
+            "tab",
+            "backtab",
+            "space",
+            "backspace",
+            "delete",
+            "insert",
+            "f1",
+            "f12",
+            "ctrl-d",
+            "ctrl-D",
+            "alt-x",
+            "ctrl-alt-delete",
+            "shift-f4",
+            "shift-up",
+            "ctrl--",
+            "ctrl-space",
+            "super-k",
+        ] {
+            let k: KeyCombo = canonical
+                .parse()
+                .unwrap_or_else(|e| panic!("{canonical}: {e}"));
+            assert_eq!(k.to_string(), canonical);
+        }
+        for (alias, canonical) in [
+            ("CTRL+d", "ctrl-d"),
+            ("Ctrl-PageDown", "ctrl-pagedown"),
+            ("shift-g", "G"),
+            ("shift-tab", "backtab"),
+            ("pgdn", "pagedown"),
+            ("Escape", "esc"),
+            ("F5", "f5"),
+            ("alt-shift-x", "alt-X"),
+            ("control-meta-a", "ctrl-alt-a"),
+            ("Return", "enter"),
+        ] {
+            assert_eq!(
+                alias.parse::<KeyCombo>().unwrap().to_string(),
+                canonical,
+                "{alias}"
+            );
+        }
+        for bad in ["", "ctrl-", "shift-/", "pgdwn", "f25", "hyper-x", " ", "jj"] {
+            assert!(bad.parse::<KeyCombo>().is_err(), "{bad:?}");
+        }
+        let e = "pgdwn".parse::<KeyCombo>().unwrap_err();
+        assert!(
+            e.0.contains("did you mean `pgdn`") || e.0.contains("`pagedown`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn action_names_round_trip() {
+        for a in Action::ALL {
+            assert_eq!(a.name().parse::<Action>(), Ok(a));
+            assert!(!a.description().is_empty());
+        }
+        let e = "mvoe_down".parse::<Action>().unwrap_err();
+        assert_eq!(e.0, "unknown action `mvoe_down`; did you mean `move_down`?");
+    }
+
+    #[test]
+    fn user_file_replaces_only_listed_actions() {
+        let dir = user_dir(&[(
+            "default.toml",
+            "[bindings]\nmove_down = [\"n\", \"down\"]\nj_free = 1\n",
+        )]);
+        assert!(
+            load("default", Some(dir.path())).is_err(),
+            "unknown setting inside bindings"
+        );
+        let dir = user_dir(&[(
+            "default.toml",
+            "[bindings]\nmove_down = [\"n\", \"down\"]\n",
+        )]);
+        let map = load("default", Some(dir.path())).unwrap();
+        assert_eq!(map.keys_for(Action::MoveDown), ["n", "down"]);
+        assert_eq!(map.keys_for(Action::MoveUp), ["k", "up"]);
+        assert_eq!(
+            map.action(&key(KeyCode::Char('j'), KeyModifiers::NONE)),
+            None
+        );
+        // A stand-alone map has only its own keys, plus the reserved ones.
+        let dir = user_dir(&[("mine.toml", "[bindings]\nquit = \"x\"\n")]);
+        let map = load("mine", Some(dir.path())).unwrap();
+        assert_eq!(map.keys_for(Action::Quit), ["x"]);
+        assert_eq!(map.keys_for(Action::ForceQuit), ["ctrl-c"]);
+        assert_eq!(map.keys_for(Action::Back), ["esc"]);
+        assert!(map.keys_for(Action::MoveDown).is_empty());
+        // Inheriting another user map, which itself extends a built-in.
+        let dir = user_dir(&[
+            ("vim.toml", "[bindings]\nquit = [\"Q\"]\n"),
+            (
+                "mine.toml",
+                "inherits = \"vim\"\n[bindings]\ncopy = [\"Y\"]\n",
+            ),
+        ]);
+        let map = load("mine", Some(dir.path())).unwrap();
+        assert_eq!(map.keys_for(Action::Quit), ["Q"]);
+        assert_eq!(map.keys_for(Action::Copy), ["Y"]);
+        assert_eq!(map.keys_for(Action::MoveDown), ["j"]);
+    }
+
+    #[test]
+    fn ctrl_c_and_esc_are_reserved() {
+        let dir = user_dir(&[(
+            "default.toml",
+            "[bindings]\nforce_quit = [\"ctrl-q\"]\nback = []\n",
+        )]);
+        let map = load("default", Some(dir.path())).unwrap();
+        assert_eq!(map.keys_for(Action::ForceQuit), ["ctrl-q", "ctrl-c"]);
+        let ctrl_c = key(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(map.action(&ctrl_c), Some(Action::ForceQuit));
+        assert_eq!(map.keys_for(Action::Back), ["esc"]);
+        let src = "[bindings]\ncopy = [\"ctrl-c\"]\nquit = [\"q\", \"esc\"]\n";
+        let got = diags("default", &[("default.toml", src)]);
+        let want = [
+            (
+                2,
+                9,
+                "`ctrl-c` is reserved for force_quit; remove it from copy",
+            ),
+            (3, 14, "`esc` is reserved for back; remove it from quit"),
+        ];
+        assert_eq!(got, want.map(|(l, c, m)| (l, c, m.to_string())));
+    }
+
+    #[test]
+    fn diagnostics_point_at_the_problem() {
+        let src = "name = \"mine\"\ninherits = \"default\"\n\n[bindings]\nmvoe_down = [\"n\"]\nquit = [\"q\", \"ctrl-\", 3]\n";
+        assert_eq!(
+            diags("mine", &[("mine.toml", src)]),
+            [
+                (
+                    5,
+                    1,
+                    "unknown action `mvoe_down`; did you mean `move_down`?".into()
+                ),
+                (6, 14, "bad key: missing key after `ctrl-`".into()),
+                (6, 23, "expected a key string like \"ctrl-d\"".into()),
+            ]
+        );
+        let src = "inherits = \"default\"\n[bindings]\nmark = [\"space\", \"j\"]\n";
+        assert_eq!(
+            diags("mine", &[("mine.toml", src)]),
+            [(3, 18, "`j` is bound to both move_down and mark".into())]
+        );
+        let got = diags("mine", &[("mine.toml", "bindngs = 1\n[bindings\n")]);
+        assert_eq!((got[0].0, got[0].1), (2, 10), "{got:?}");
+        let got = diags("mine", &[("mine.toml", "bindngs = {}\n")]);
+        assert_eq!(
+            got,
+            [(
+                1,
+                1,
+                "unknown setting `bindngs`; did you mean `bindings`?".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn inheritance_cycles_and_unknown_parents() {
+        let files = [
+            ("a.toml", "inherits = \"b\"\n"),
+            ("b.toml", "\ninherits = \"a\"\n"),
+        ];
+        assert_eq!(
+            diags("a", &files),
+            [(2, 12, "inheritance cycle: a → b → a".into())]
+        );
+        let got = diags("a", &[("a.toml", "inherits = \"nope\"\n")]);
+        assert_eq!(
+            got,
+            [(
+                1,
+                12,
+                "no keymap named `nope` (built-in: default, vim, arrows)".into()
+            )]
+        );
+        // A user `default.toml` may name its built-in parent explicitly.
+        let dir = user_dir(&[("default.toml", "inherits = \"default\"\n")]);
+        assert!(load("default", Some(dir.path())).is_ok());
+        assert!(load("nope", None).is_err());
+    }
+
+    #[test]
+    fn help_lists_every_action_once() {
+        let dir = user_dir(&[("default.toml", "[bindings]\ncopy = []\n")]);
+        let help = load("default", Some(dir.path())).unwrap().help();
+        let titles: Vec<_> = help.iter().map(|s| s.title).collect();
+        assert_eq!(titles, ["Navigation", "Findings", "Views", "General"]);
+        let mut seen: Vec<Action> = help
+            .iter()
+            .flat_map(|s| s.entries.iter().map(|e| e.2))
+            .collect();
+        seen.sort();
+        assert_eq!(seen, Action::ALL);
+        let copy = help[1]
+            .entries
+            .iter()
+            .find(|e| e.2 == Action::Copy)
+            .unwrap();
+        assert_eq!(copy.0, "(unbound)");
+        let help_entry = help[3]
+            .entries
+            .iter()
+            .find(|e| e.2 == Action::Help)
+            .unwrap();
+        assert_eq!(
+            (help_entry.0.as_str(), help_entry.1),
+            ("?, f1", "Show this help")
+        );
+    }
+
+    #[test]
+    fn check_all_reports_user_files_once() {
+        let dir = user_dir(&[
+            ("base.toml", "[bindings]\nbogus = [\"x\"]\n"),
+            ("child.toml", "inherits = \"base\"\n"),
+            ("notes.txt", "ignored"),
+        ]);
+        let got = check_all(Some(dir.path()));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].file.ends_with("base.toml") && got[0].line == 2);
+    }
+}

@@ -1,0 +1,11 @@
+//! The terminal UI: state, update, effects and render are kept apart.
+
+pub mod app;
+pub mod color;
+pub mod dialogs;
+pub mod keymap;
+pub mod run;
+pub mod table;
+pub mod terminal;
+pub mod theme;
+pub mod views;

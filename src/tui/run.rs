@@ -1,0 +1,275 @@
+//! The event loop: terminal events, snapshots and effect results become messages; the app
+//! updates; the screen is drawn only when something changed. Effects run on their own task:
+//! audit entry first, then the API call, then a message back.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::{Notify, mpsc, oneshot, watch};
+
+use super::app::{App, Effect, Msg};
+use super::views;
+use crate::audit::AuditLog;
+use crate::hub::{HubInput, Snapshot};
+use crate::model::{Note, now_ms};
+use crate::sources::{Source, WorkflowUpdate};
+
+/// What effects need to reach the outside world.
+#[derive(Clone)]
+pub struct EffectContext {
+    pub sources: HashMap<String, Arc<dyn Source>>,
+    pub hub: mpsc::Sender<HubInput>,
+    pub audit: Option<Arc<Mutex<AuditLog>>>,
+    pub refresh: Arc<Notify>,
+    pub actor: String,
+}
+
+/// Frame budget: at most ~30 draws per second however fast events arrive.
+const FRAME: Duration = Duration::from_millis(33);
+
+/// Runs until the app quits. `events` is crossterm's stream in production and a scripted
+/// stream in tests and benchmarks.
+pub async fn run<B, S>(
+    terminal: &mut Terminal<B>,
+    mut app: App,
+    mut events: S,
+    mut snapshots: watch::Receiver<Arc<Snapshot>>,
+    ctx: EffectContext,
+) -> anyhow::Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    S: futures::Stream<Item = std::io::Result<Event>> + Unpin,
+{
+    let (msg_tx, mut msg_rx) = mpsc::channel::<Msg>(64);
+    let (fx_tx, fx_rx) = mpsc::channel::<Effect>(64);
+    let effects = tokio::spawn(run_effects(fx_rx, msg_tx.clone(), ctx));
+    let size = terminal.size()?;
+    app.update(Msg::Resize(size.width, size.height));
+    let mut clock = tokio::time::interval(Duration::from_secs(15));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut last_draw = tokio::time::Instant::now() - FRAME;
+    loop {
+        if app.dirty {
+            let wait = FRAME.saturating_sub(last_draw.elapsed());
+            if wait.is_zero() {
+                draw(terminal, &app)?;
+                app.dirty = false;
+                last_draw = tokio::time::Instant::now();
+            }
+        }
+        let deadline = if app.dirty { FRAME.saturating_sub(last_draw.elapsed()) } else { Duration::from_secs(3600) };
+        let mut effects_out = Vec::new();
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => effects_out = app.update(Msg::Key(k)),
+                Some(Ok(Event::Resize(w, h))) => effects_out = app.update(Msg::Resize(w, h)),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e.into()),
+                None => break,
+            },
+            changed = snapshots.changed() => {
+                if changed.is_ok() {
+                    let s = snapshots.borrow_and_update().clone();
+                    effects_out = app.update(Msg::Snapshot(s));
+                }
+            }
+            Some(m) = msg_rx.recv() => effects_out = app.update(m),
+            _ = clock.tick() => effects_out = app.update(Msg::Tick(now_ms())),
+            _ = tokio::time::sleep(deadline) => {}
+        }
+        for fx in effects_out {
+            if fx == Effect::Quit {
+                effects.abort();
+                return Ok(());
+            }
+            if fx_tx.try_send(fx).is_err() {
+                tracing::warn!("effects queue full; dropping an effect");
+            }
+        }
+        if app.quit {
+            break;
+        }
+    }
+    effects.abort();
+    Ok(())
+}
+
+fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &App) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    terminal.draw(|f| views::render(f, app))?;
+    Ok(())
+}
+
+/// Buffers a frame and writes it as one synchronized update (DEC mode 2026), in one write,
+/// so a slow SSH link never shows half a frame. Nothing is written when nothing was drawn.
+pub struct SyncWriter<W: Write> {
+    inner: W,
+    frame: Vec<u8>,
+}
+
+impl<W: Write> SyncWriter<W> {
+    pub fn new(inner: W) -> Self {
+        SyncWriter { inner, frame: Vec::with_capacity(64 * 1024) }
+    }
+
+    pub fn get_ref(&self) -> &W {
+        &self.inner
+    }
+}
+
+impl<W: Write> Write for SyncWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.frame.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.frame.is_empty() {
+            self.inner.write_all(b"\x1b[?2026h")?;
+            self.inner.write_all(&self.frame)?;
+            self.inner.write_all(b"\x1b[?2026l")?;
+            self.frame.clear();
+        }
+        self.inner.flush()
+    }
+}
+
+async fn run_effects(mut rx: mpsc::Receiver<Effect>, tx: mpsc::Sender<Msg>, ctx: EffectContext) {
+    while let Some(fx) = rx.recv().await {
+        match fx {
+            Effect::Quit => return,
+            Effect::Refresh => ctx.refresh.notify_waiters(),
+            Effect::Copy(text) => copy_osc52(&text),
+            Effect::LoadRaw(id) => {
+                let (reply, answer) = oneshot::channel();
+                let hub = ctx.hub.clone();
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    if hub.send(HubInput::RawJson { id: id.clone(), reply }).await.is_ok() {
+                        let json = answer.await.ok().flatten();
+                        let _ = tx.send(Msg::RawJson { id, json }).await;
+                    }
+                });
+            }
+            Effect::UpdateWorkflow { findings, status, note } => {
+                let ctx = ctx.clone();
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let msg = update_workflow(&ctx, findings, status, note).await;
+                    let _ = tx.send(msg).await;
+                });
+            }
+        }
+    }
+}
+
+/// Audits, then calls each source's BatchUpdateFindings, then tells the hub and the app.
+pub async fn update_workflow(
+    ctx: &EffectContext,
+    findings: Vec<crate::model::FindingRef>,
+    status: crate::model::Workflow,
+    note: Option<String>,
+) -> Msg {
+    let mut by_source: HashMap<String, Vec<crate::model::FindingRef>> = HashMap::new();
+    for f in findings {
+        by_source.entry(f.source.clone()).or_default().push(f);
+    }
+    let mut processed = Vec::new();
+    let mut unprocessed = Vec::new();
+    let mut errors = Vec::new();
+    for (source_key, refs) in by_source {
+        let Some(source) = ctx.sources.get(&source_key) else {
+            errors.push(format!("{source_key}: source is not configured any more"));
+            continue;
+        };
+        let ids: Vec<&str> = refs.iter().map(|r| r.id.as_str()).collect();
+        let target = format!("{source_key}: {}", ids.join(","));
+        let justification = note.clone().unwrap_or_default();
+        // The audit entry is durable before the change is made; no entry, no change.
+        if let Some(audit) = &ctx.audit {
+            let r = audit.lock().expect("audit lock").record(
+                &ctx.actor,
+                &format!("workflow:{}", status.as_str()),
+                &target,
+                &justification,
+                "pending",
+            );
+            if let Err(e) = r {
+                errors.push(format!("audit log write failed, change not made: {e}"));
+                continue;
+            }
+        }
+        let update = WorkflowUpdate { findings: refs, status, note: note.clone(), actor: ctx.actor.clone() };
+        let result = source.update_workflow(&update).await;
+        let outcome = match &result {
+            Ok(o) if o.unprocessed.is_empty() => format!("ok: {} processed", o.processed.len()),
+            Ok(o) => format!("partial: {} processed, {} unprocessed", o.processed.len(), o.unprocessed.len()),
+            Err(e) => format!("error: {e}"),
+        };
+        if let Some(audit) = &ctx.audit {
+            let _ = audit.lock().expect("audit lock").record(
+                &ctx.actor,
+                &format!("workflow:{}", status.as_str()),
+                &target,
+                &justification,
+                &outcome,
+            );
+        }
+        match result {
+            Ok(o) => {
+                processed.extend(o.processed);
+                unprocessed.extend(o.unprocessed);
+            }
+            Err(e) => errors.push(format!("{source_key}: {e}")),
+        }
+    }
+    if !processed.is_empty() {
+        let note = note.map(|text| Note { text, updated_by: ctx.actor.clone(), updated_at: now_ms() });
+        let _ = ctx.hub.send(HubInput::LocalWorkflow { ids: processed.clone(), status, note }).await;
+    }
+    Msg::WorkflowDone {
+        status,
+        processed: processed.len(),
+        unprocessed,
+        error: (!errors.is_empty()).then(|| errors.join("; ")),
+    }
+}
+
+/// OSC 52 clipboard write; works over SSH in most terminals. The text is base64, so no
+/// control bytes reach the terminal.
+fn copy_osc52(text: &str) {
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = text.as_bytes();
+    let mut enc = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16) | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8) | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                enc.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                enc.push('=');
+            }
+        }
+    }
+    let mut out = std::io::stdout();
+    let _ = write!(out, "\x1b]52;c;{enc}\x07");
+    let _ = out.flush();
+}
+
+/// Production entry: real terminal, crossterm events.
+pub async fn run_terminal(app: App, snapshots: watch::Receiver<Arc<Snapshot>>, ctx: EffectContext) -> anyhow::Result<()> {
+    let _guard = super::terminal::TerminalGuard::enter()?;
+    let backend = ratatui::backend::CrosstermBackend::new(SyncWriter::new(std::io::stdout()));
+    let mut terminal = Terminal::new(backend)?;
+    terminal.clear()?;
+    run(&mut terminal, app, EventStream::new(), snapshots, ctx).await
+}

@@ -1,0 +1,250 @@
+//! The findings table model: which findings are shown, in which order, and which columns
+//! fit. Filtering and sorting work on indices into the snapshot; cell text is only built for
+//! the visible rows.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use crate::filter::Filter;
+use crate::model::{Finding, RecordState, format_age};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Severity,
+    Account,
+    Region,
+    Product,
+    Control,
+    Resource,
+    Title,
+    Age,
+    Workflow,
+}
+
+impl Column {
+    pub const ALL: [Column; 9] = [
+        Column::Severity,
+        Column::Account,
+        Column::Region,
+        Column::Product,
+        Column::Control,
+        Column::Resource,
+        Column::Title,
+        Column::Age,
+        Column::Workflow,
+    ];
+
+    pub fn header(self) -> &'static str {
+        match self {
+            Column::Severity => "SEV",
+            Column::Account => "ACCOUNT",
+            Column::Region => "REGION",
+            Column::Product => "PRODUCT",
+            Column::Control => "CONTROL",
+            Column::Resource => "RESOURCE",
+            Column::Title => "TITLE",
+            Column::Age => "AGE",
+            Column::Workflow => "STATUS",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Column> {
+        let s = s.to_ascii_lowercase();
+        Column::ALL.into_iter().find(|c| {
+            c.header().eq_ignore_ascii_case(&s)
+                || matches!((c, s.as_str()), (Column::Severity, "severity") | (Column::Workflow, "workflow" | "wf") | (Column::Account, "acct"))
+        })
+    }
+
+    /// (minimum width, preferred width, grows with spare space)
+    fn widths(self) -> (u16, u16, bool) {
+        match self {
+            Column::Severity => (4, 4, false),
+            Column::Account => (12, 12, false),
+            Column::Region => (9, 14, false),
+            Column::Product => (8, 14, false),
+            Column::Control => (7, 12, false),
+            Column::Resource => (12, 30, true),
+            Column::Title => (16, 40, true),
+            Column::Age => (3, 4, false),
+            Column::Workflow => (8, 10, false),
+        }
+    }
+
+    /// Lower is dropped first when the terminal is narrow.
+    fn priority(self) -> u8 {
+        match self {
+            Column::Severity | Column::Title => 9,
+            Column::Account => 8,
+            Column::Workflow => 7,
+            Column::Control => 6,
+            Column::Resource => 5,
+            Column::Region => 4,
+            Column::Age => 3,
+            Column::Product => 2,
+        }
+    }
+
+    /// Cell text (unsanitised; the view sanitises and fits it).
+    pub fn text<'a>(self, f: &'a Finding, now: i64) -> std::borrow::Cow<'a, str> {
+        use std::borrow::Cow::{Borrowed, Owned};
+        match self {
+            Column::Severity => Borrowed(f.severity.short()),
+            Column::Account => Borrowed(&f.account),
+            Column::Region => Borrowed(&f.region),
+            Column::Product => Borrowed(&f.product_name),
+            Column::Control => Borrowed(f.control_id.as_deref().unwrap_or("-")),
+            Column::Resource => Borrowed(short_resource(f.resource_id())),
+            Column::Title => Borrowed(&f.title),
+            Column::Age => Owned(format_age(now, f.created_at)),
+            Column::Workflow => Borrowed(f.workflow.as_str()),
+        }
+    }
+
+    fn compare(self, a: &Finding, b: &Finding) -> Ordering {
+        match self {
+            Column::Severity => a.severity.cmp(&b.severity),
+            Column::Account => a.account.cmp(&b.account),
+            Column::Region => a.region.cmp(&b.region),
+            Column::Product => a.product_name.cmp(&b.product_name),
+            Column::Control => a.control_id.cmp(&b.control_id),
+            Column::Resource => a.resource_id().cmp(b.resource_id()),
+            Column::Title => a.title.cmp(&b.title),
+            // Newest first reads as "smallest age first".
+            Column::Age => b.created_at.cmp(&a.created_at),
+            Column::Workflow => a.workflow.cmp(&b.workflow),
+        }
+    }
+}
+
+/// The last path segment of an ARN-like id is what an analyst recognises.
+pub fn short_resource(id: &str) -> &str {
+    if id.starts_with("arn:") {
+        let tail = id.rsplit(':').next().unwrap_or(id);
+        tail.rsplit('/').next().filter(|s| !s.is_empty()).unwrap_or(tail)
+    } else {
+        id
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub column: Column,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Sort {
+            column: Column::Severity,
+            descending: true,
+        }
+    }
+}
+
+/// Indices of the findings that pass the filter, in sort order. Ties break on newest
+/// update, then id, so the order is stable between snapshots.
+pub fn compute(findings: &[Arc<Finding>], filter: &Filter, sort: Sort, show_archived: bool, now: i64) -> Vec<u32> {
+    let mut idx: Vec<u32> = findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| (show_archived || f.record_state == RecordState::Active) && filter.matches(f, now))
+        .map(|(i, _)| i as u32)
+        .collect();
+    idx.sort_unstable_by(|&a, &b| {
+        let (fa, fb) = (&findings[a as usize], &findings[b as usize]);
+        let primary = sort.column.compare(fa, fb);
+        let primary = if sort.descending { primary.reverse() } else { primary };
+        primary
+            .then_with(|| fb.updated_at.cmp(&fa.updated_at))
+            .then_with(|| fa.id.cmp(&fb.id))
+    });
+    idx
+}
+
+/// Columns that fit `width` (minus the mark gutter), with their widths; spare space goes to
+/// the growing columns.
+pub fn layout(width: u16) -> Vec<(Column, u16)> {
+    let avail = width.saturating_sub(2);
+    let mut cols: Vec<Column> = Column::ALL.to_vec();
+    let need = |cols: &[Column]| -> u16 {
+        cols.iter().map(|c| c.widths().0).sum::<u16>() + cols.len().saturating_sub(1) as u16
+    };
+    while need(&cols) > avail && cols.len() > 2 {
+        let drop = cols.iter().enumerate().min_by_key(|(_, c)| c.priority()).map(|(i, _)| i).expect("columns");
+        cols.remove(drop);
+    }
+    let gaps = cols.len().saturating_sub(1) as u16;
+    let mut widths: Vec<u16> = cols.iter().map(|c| c.widths().0).collect();
+    let mut spare = avail.saturating_sub(widths.iter().sum::<u16>() + gaps);
+    // First bring everyone toward preferred width, then give the rest to growers.
+    for (w, c) in widths.iter_mut().zip(&cols) {
+        let add = (c.widths().1 - *w).min(spare);
+        *w += add;
+        spare -= add;
+    }
+    let growers: Vec<usize> = cols.iter().enumerate().filter(|(_, c)| c.widths().2).map(|(i, _)| i).collect();
+    if !growers.is_empty() {
+        let each = spare / growers.len() as u16;
+        for (k, &i) in growers.iter().enumerate() {
+            widths[i] += each + if k == 0 { spare % growers.len() as u16 } else { 0 };
+        }
+    }
+    cols.into_iter().zip(widths).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Severity, Workflow};
+    use crate::sources::memory::sample_finding;
+
+    fn set(n: usize) -> Vec<Arc<Finding>> {
+        (0..n).map(|i| Arc::new(sample_finding(i, 1_000_000 + i as i64))).collect()
+    }
+
+    #[test]
+    fn sorts_by_severity_then_newest() {
+        let f = set(10);
+        let idx = compute(&f, &Filter::default(), Sort::default(), false, 0);
+        let sev: Vec<Severity> = idx.iter().map(|&i| f[i as usize].severity).collect();
+        assert!(sev.windows(2).all(|w| w[0] >= w[1]), "{sev:?}");
+        let crit: Vec<i64> = idx.iter().map(|&i| &f[i as usize]).filter(|x| x.severity == Severity::Critical).map(|x| x.updated_at).collect();
+        assert!(crit.windows(2).all(|w| w[0] > w[1]));
+        let asc = compute(&f, &Filter::default(), Sort { column: Column::Title, descending: false }, false, 0);
+        let titles: Vec<&str> = asc.iter().map(|&i| f[i as usize].title.as_str()).collect();
+        assert!(titles.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[test]
+    fn filters_and_hides_archived() {
+        let mut f: Vec<Finding> = (0..10).map(|i| sample_finding(i, 1)).collect();
+        f[0].record_state = RecordState::Archived;
+        f[1].workflow = Workflow::Resolved;
+        let f: Vec<Arc<Finding>> = f.into_iter().map(Arc::new).collect();
+        assert_eq!(compute(&f, &Filter::default(), Sort::default(), false, 0).len(), 9);
+        assert_eq!(compute(&f, &Filter::default(), Sort::default(), true, 0).len(), 10);
+        let flt = crate::filter::Filter::parse("wf:resolved").unwrap();
+        assert_eq!(compute(&f, &flt, Sort::default(), false, 0), vec![1]);
+    }
+
+    #[test]
+    fn layout_fits_and_keeps_essentials() {
+        for w in [80u16, 100, 120, 200] {
+            let cols = layout(w);
+            let used: u16 = cols.iter().map(|c| c.1).sum::<u16>() + cols.len() as u16 - 1;
+            assert_eq!(used, w - 2, "width {w}: {cols:?}");
+            assert!(cols.iter().any(|c| c.0 == Column::Severity));
+            assert!(cols.iter().any(|c| c.0 == Column::Title));
+        }
+        assert_eq!(layout(200).len(), 9);
+        assert!(layout(80).len() < 9);
+    }
+
+    #[test]
+    fn short_resource_names() {
+        assert_eq!(short_resource("arn:aws:s3:::bucket-1"), "bucket-1");
+        assert_eq!(short_resource("arn:aws:ec2:us-east-1:1:security-group/sg-123"), "sg-123");
+        assert_eq!(short_resource("AWS::::Account:111"), "AWS::::Account:111");
+    }
+}

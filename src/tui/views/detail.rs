@@ -1,0 +1,191 @@
+//! The detail pane: every field, resources and the raw JSON, scrollable.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+use unicode_width::UnicodeWidthChar;
+
+use super::super::app::{App, DetailTab};
+use crate::model::{Finding, format_rfc3339};
+use crate::sanitize;
+
+/// Cuts sanitised text into lines of at most `width` columns.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(10);
+    let mut out = Vec::new();
+    for para in sanitize::multiline(text).split('\n') {
+        let mut line = String::new();
+        let mut w = 0;
+        for word in para.split(' ') {
+            let ww = sanitize::width(word);
+            if w > 0 && w + 1 + ww > width {
+                out.push(std::mem::take(&mut line));
+                w = 0;
+            }
+            if w > 0 {
+                line.push(' ');
+                w += 1;
+            }
+            // A word longer than the line is cut by characters.
+            for c in word.chars() {
+                let cw = c.width().unwrap_or(0);
+                if w + cw > width {
+                    out.push(std::mem::take(&mut line));
+                    w = 0;
+                }
+                line.push(c);
+                w += cw;
+            }
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// (label, value) lines of the summary tab, already wrapped to `width`.
+fn summary(f: &Finding, width: usize) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let mut add = |label: &str, value: &str| {
+        for (i, l) in wrap(value, width.saturating_sub(16)).into_iter().enumerate() {
+            rows.push((if i == 0 { label.to_string() } else { String::new() }, l));
+        }
+    };
+    let opt = |o: Option<i64>| o.map(format_rfc3339).unwrap_or_else(|| "-".into());
+    add("Title", &f.title);
+    let norm = f.severity_normalized.map(|n| format!(" (normalized {n})")).unwrap_or_default();
+    add("Severity", &format!("{}{norm}", f.severity.as_str()));
+    add("Workflow", f.workflow.as_str());
+    add("Record state", f.record_state.as_str());
+    add("Compliance", f.compliance.map_or("-", |c| c.as_str()));
+    add("Account", &f.account);
+    add("Region", &f.region);
+    add("Product", &format!("{} ({})", f.product_name, f.company_name));
+    add("Control", f.control_id.as_deref().unwrap_or("-"));
+    add("Generator", &f.generator_id);
+    add("Created", &format_rfc3339(f.created_at));
+    add("Updated", &format_rfc3339(f.updated_at));
+    add("First seen", &opt(f.first_observed_at));
+    add("Last seen", &opt(f.last_observed_at));
+    add("Types", &f.types.join(", "));
+    add("Standards", &f.standards.join(", "));
+    add("Requirements", &f.related_requirements.join(", "));
+    add("Source", &f.source);
+    add("Id", &f.id);
+    add("Product ARN", &f.product_arn);
+    add("Resource", &format!("{} {}", f.resource_type(), f.resource_id()));
+    add("Description", &f.description);
+    add("Remediation", f.remediation_text.as_deref().unwrap_or("-"));
+    add("Remediation URL", f.remediation_url.as_deref().unwrap_or("-"));
+    match &f.note {
+        Some(n) => add("Note", &format!("{} (by {}, {})", n.text, n.updated_by, format_rfc3339(n.updated_at))),
+        None => add("Note", "-"),
+    }
+    rows
+}
+
+fn resources(f: &Finding, width: usize) -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    for (i, r) in f.resources.iter().enumerate() {
+        let mut add = |label: &str, value: &str| {
+            for (k, l) in wrap(value, width.saturating_sub(16)).into_iter().enumerate() {
+                rows.push((if k == 0 { label.to_string() } else { String::new() }, l));
+            }
+        };
+        add(&format!("#{}", i + 1), &r.kind);
+        add("Id", &r.id);
+        add("Region", r.region.as_deref().unwrap_or("-"));
+        add("Partition", r.partition.as_deref().unwrap_or("-"));
+        for (k, v) in &r.tags {
+            add("Tag", &format!("{k} = {v}"));
+        }
+        rows.push((String::new(), String::new()));
+    }
+    if rows.is_empty() {
+        rows.push(("".into(), "no resources".into()));
+    }
+    rows
+}
+
+fn raw_lines(app: &App) -> Vec<String> {
+    match app.detail.as_ref().and_then(|d| d.raw.as_ref()) {
+        None => vec!["loading…".into()],
+        Some(None) => vec!["raw JSON is not stored for this finding".into()],
+        Some(Some(raw)) => {
+            let pretty = serde_json::from_str::<serde_json::Value>(raw)
+                .and_then(|v| serde_json::to_string_pretty(&v))
+                .unwrap_or_else(|_| raw.clone());
+            // Escapes inside JSON strings stay escaped; the rest is sanitised per line.
+            pretty.lines().map(|l| sanitize::line(l).into_owned()).collect()
+        }
+    }
+}
+
+fn content_width(app: &App) -> usize {
+    usize::from(app.size.0.saturating_sub(2))
+}
+
+/// Lines of the current tab (for scroll limits; matches what `render` draws).
+pub fn line_count(app: &App) -> usize {
+    let (Some(d), Some(f)) = (app.detail.as_ref(), app.detail_finding()) else { return 1 };
+    match d.tab {
+        DetailTab::Summary => summary(f, content_width(app)).len(),
+        DetailTab::Resources => resources(f, content_width(app)).len(),
+        DetailTab::Raw => raw_lines(app).len(),
+    }
+}
+
+pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
+    let t = &app.theme;
+    let Some(d) = app.detail.as_ref() else { return };
+    let tabs: Vec<Span> = DetailTab::ALL
+        .iter()
+        .enumerate()
+        .flat_map(|(i, tab)| {
+            let style = if *tab == d.tab { t.style("selection") } else { t.style("text.muted") };
+            [Span::styled(format!(" {} {} ", i + 1, tab.title()), style), Span::raw(" ")]
+        })
+        .collect();
+    let title_area = Rect { height: 1, ..area };
+    Line::from(tabs).render(title_area, buf);
+    let body = Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area };
+    let block = super::block(app, "Finding", true);
+    let inner = block.inner(body);
+    block.render(body, buf);
+    let Some(f) = app.detail_finding() else {
+        buf.set_string(inner.x, inner.y, "this finding is no longer present (archived or removed)", t.style("text.muted"));
+        return;
+    };
+    let width = usize::from(inner.width);
+    let lines: Vec<Line> = match d.tab {
+        DetailTab::Summary | DetailTab::Resources => {
+            let rows = if d.tab == DetailTab::Summary { summary(f, width) } else { resources(f, width) };
+            rows.into_iter()
+                .map(|(label, value)| {
+                    let style = if label == "Severity" {
+                        t.style(&format!("severity.{}", f.severity.as_str().to_ascii_lowercase()))
+                    } else {
+                        t.style("text")
+                    };
+                    Line::from(vec![Span::styled(format!("{label:<15} "), t.style("text.muted")), Span::styled(value, style)])
+                })
+                .collect()
+        }
+        DetailTab::Raw => raw_lines(app).into_iter().map(Line::raw).collect(),
+    };
+    Paragraph::new(lines).scroll((d.scroll, d.hscroll)).style(t.base()).render(inner, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_respects_width_and_sanitises() {
+        let lines = wrap("alpha beta gamma delta \u{1b}[31mepsilon\u{1b}[0m", 12);
+        assert!(lines.iter().all(|l| sanitize::width(l) <= 12), "{lines:?}");
+        assert!(lines.concat().contains("epsilon") && !lines.concat().contains('\u{1b}'));
+        let long = wrap(&"x".repeat(30), 10);
+        assert_eq!(long.len(), 3);
+    }
+}

@@ -1,0 +1,198 @@
+//! Rendering: a read-only function of the app state. Every piece of provider text goes
+//! through `sanitize` before it reaches a buffer.
+
+pub mod detail;
+mod findings;
+mod overlays;
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::symbols::border;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
+
+use super::app::{App, Level, MIN_HEIGHT, MIN_WIDTH};
+use crate::model::format_age;
+use crate::poller::HealthState;
+use crate::sanitize;
+
+pub fn render(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    let buf = frame.buffer_mut();
+    buf.set_style(area, app.theme.base());
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(area, buf, app);
+        return;
+    }
+    let [top, main, status] = Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(2)]).areas(area);
+    top_bar(top, buf, app);
+    match &app.detail {
+        Some(_) => detail::render(main, buf, app),
+        None => findings::render(main, buf, app),
+    }
+    status_bar(status, buf, app);
+    if let Some(pos) = overlays::render(frame, app) {
+        frame.set_cursor_position(pos);
+    }
+}
+
+fn too_small(area: Rect, buf: &mut Buffer, app: &App) {
+    let text = format!(
+        "terminal too small: need {MIN_WIDTH}×{MIN_HEIGHT}, have {}×{}",
+        area.width, area.height
+    );
+    let lines = vec![Line::styled(text, app.theme.style("error")), Line::raw("enlarge the window, or press q to quit")];
+    let y = area.height / 2;
+    let rect = Rect { x: area.x, y: area.y + y.saturating_sub(1), width: area.width, height: area.height.saturating_sub(y.saturating_sub(1)) };
+    Paragraph::new(lines).centered().wrap(ratatui::widgets::Wrap { trim: true }).render(rect, buf);
+}
+
+/// A block with borders unless the screen-reader mode asks for none; ASCII borders in ASCII mode.
+pub fn block<'a>(app: &App, title: &'a str, focused: bool) -> Block<'a> {
+    let b = Block::default().title(Span::styled(format!(" {title} "), app.theme.style("title")));
+    if app.opts.screen_reader {
+        return b.borders(Borders::NONE);
+    }
+    let set = if app.theme.ascii {
+        border::Set {
+            top_left: "+",
+            top_right: "+",
+            bottom_left: "+",
+            bottom_right: "+",
+            vertical_left: "|",
+            vertical_right: "|",
+            horizontal_top: "-",
+            horizontal_bottom: "-",
+        }
+    } else {
+        border::PLAIN
+    };
+    b.borders(Borders::ALL)
+        .border_set(set)
+        .border_style(app.theme.style(if focused { "border.focused" } else { "border" }))
+}
+
+fn top_bar(area: Rect, buf: &mut Buffer, app: &App) {
+    let t = &app.theme;
+    let mut spans = vec![Span::styled(" Agent Hubble ", t.style("title"))];
+    if app.opts.demo {
+        spans.push(Span::styled(" DEMO ", t.style("demo.badge")));
+        spans.push(Span::raw(" "));
+    }
+    if app.frozen {
+        let waiting = if app.held.is_some() { " (updates waiting)" } else { "" };
+        spans.push(Span::styled(format!(" FROZEN{waiting} "), t.style("frozen.badge")));
+        spans.push(Span::raw(" "));
+    }
+    if app.opts.read_only {
+        spans.push(Span::styled(" READ-ONLY ", t.style("text.emphasis")));
+        spans.push(Span::raw(" "));
+    }
+    let arrow = t.symbol(if app.sort.descending { "sort.desc" } else { "sort.asc" });
+    spans.push(Span::styled(format!(" sort {}{arrow}", app.sort.column.header().to_lowercase()), t.style("text.muted")));
+    if !app.filter_text.is_empty() {
+        spans.push(Span::styled("  filter ", t.style("text.muted")));
+        spans.push(Span::styled(sanitize::bounded(&app.filter_text, 60).into_owned(), t.style("filter.input")));
+    }
+    if app.show_archived {
+        spans.push(Span::styled("  +archived", t.style("text.muted")));
+    }
+    Line::from(spans).render(area, buf);
+}
+
+fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
+    let t = &app.theme;
+    let [line1, line2] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    buf.set_style(line1, t.style("statusbar"));
+    let s = &app.snapshot;
+    let total = s.findings.len();
+    let mut spans = vec![Span::styled(format!(" {} shown of {total}", app.view.len()), t.style("statusbar"))];
+    if !app.marks.is_empty() {
+        spans.push(Span::styled(format!(" · {} marked", app.marks.len()), t.style("statusbar")));
+    }
+    if s.skipped > 0 {
+        spans.push(Span::styled(format!(" · {} malformed skipped", s.skipped), t.style("status.error")));
+    }
+    let (mut ok, mut thr, mut err, mut pending) = (0, 0, 0, 0);
+    for src in s.sources.iter() {
+        match src.health.state {
+            HealthState::Ok => ok += 1,
+            HealthState::Throttled => thr += 1,
+            HealthState::Error => err += 1,
+            HealthState::Pending => pending += 1,
+        }
+    }
+    spans.push(Span::styled(" │ sources ", t.style("statusbar")));
+    spans.push(Span::styled(format!("{} {ok} ok", t.symbol("ok")), t.style("status.ok")));
+    if thr > 0 {
+        spans.push(Span::styled(format!(" {} {thr} throttled", t.symbol("throttled")), t.style("status.throttled")));
+    }
+    if err > 0 {
+        spans.push(Span::styled(format!(" {} {err} error", t.symbol("error")), t.style("status.error")));
+    }
+    if pending > 0 {
+        spans.push(Span::styled(format!(" {} {pending} pending", t.symbol("stale")), t.style("status.stale")));
+    }
+    let stale = s.stale_sources();
+    if stale > 0 && total > 0 {
+        spans.push(Span::styled(format!(" · cached data from {stale} source(s)"), t.style("status.stale")));
+    }
+    let last = match s.last_ok {
+        Some(ms) => format!(" │ last poll {} ago", format_age(app.now, ms)),
+        None => " │ no poll completed yet".to_string(),
+    };
+    spans.push(Span::styled(last, t.style("statusbar")));
+    Line::from(spans).render(line1, buf);
+
+    // Second line: the latest message, else the latest source error, else key hints.
+    let line = if let Some((level, text)) = &app.message {
+        let style = if *level == Level::Error { t.style("error") } else { t.style("text") };
+        Line::styled(format!(" {}", sanitize::line(text)), style)
+    } else if let Some(src) = s.sources.iter().find(|x| x.health.last_error.is_some()) {
+        let e = src.health.last_error.as_deref().unwrap_or_default();
+        Line::styled(
+            format!(" {} {}: {}", src.health.state.as_str(), sanitize::line(&src.info.key), sanitize::line(e)),
+            t.style(if src.health.state == HealthState::Throttled { "status.throttled" } else { "status.error" }),
+        )
+    } else if let Some(e) = &s.store_error {
+        Line::styled(format!(" store: {}", sanitize::line(e)), t.style("error"))
+    } else {
+        hints(app)
+    };
+    line.render(line2, buf);
+}
+
+fn hints(app: &App) -> Line<'static> {
+    use super::keymap::Action::*;
+    let t = &app.theme;
+    let mut spans = Vec::new();
+    let wanted: &[(super::keymap::Action, &str)] = if app.detail.is_some() {
+        &[(Back, "back"), (NextTab, "tab"), (MoveDown, "scroll"), (SetWorkflow, "workflow"), (Help, "help")]
+    } else {
+        &[(Help, "help"), (Filter, "filter"), (Open, "open"), (Mark, "mark"), (SetWorkflow, "workflow"), (Palette, "commands"), (Freeze, "freeze"), (Quit, "quit")]
+    };
+    for (a, label) in wanted {
+        if app.opts.read_only && *a == SetWorkflow {
+            continue;
+        }
+        if let Some(k) = app.keymap.keys_for(*a).first() {
+            spans.push(Span::styled(format!(" {k}"), t.style("statusbar.key")));
+            spans.push(Span::styled(format!(" {label} "), t.style("text.muted")));
+        }
+    }
+    Line::from(spans)
+}
+
+/// A centred rectangle of at most `w`×`h` inside `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
+
+pub fn clear(area: Rect, buf: &mut Buffer, style: Style) {
+    Clear.render(area, buf);
+    buf.set_style(area, style);
+}
