@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::tui::color::ColorSetting;
 
 #[derive(Debug, Parser)]
-#[command(name = "agent-hubble", version, about = "Terminal console for cloud-security findings")]
+#[command(
+    name = "agent-hubble",
+    version,
+    about = "Terminal console for cloud-security findings"
+)]
 pub struct Cli {
     /// Config file (else $AGENT_HUBBLE_CONFIG, else the standard config path).
     #[arg(long, global = true, value_name = "PATH")]

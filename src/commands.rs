@@ -16,7 +16,13 @@ use crate::tui::table::{self, Column, Sort};
 
 /// Polls every source once and prints what they returned. Exit 1 if any source failed
 /// (after printing the others), 2 for bad input.
-pub async fn findings(cfg: &Config, demo: bool, format: Format, filter: Option<&str>, include_archived: bool) -> ExitCode {
+pub async fn findings(
+    cfg: &Config,
+    demo: bool,
+    format: Format,
+    filter: Option<&str>,
+    include_archived: bool,
+) -> ExitCode {
     let filter = match filter.map(Filter::parse).transpose() {
         Ok(f) => f.unwrap_or_default(),
         Err(e) => {
@@ -52,9 +58,17 @@ pub async fn findings(cfg: &Config, demo: bool, format: Format, filter: Option<&
         match result {
             Ok((items, skipped)) => {
                 for s in &skipped {
-                    eprintln!("agent-hubble: {key}: skipped malformed finding: {}", sanitize::line(s));
+                    eprintln!(
+                        "agent-hubble: {key}: skipped malformed finding: {}",
+                        sanitize::line(s)
+                    );
                 }
-                all.extend(items.into_iter().filter(|n| seen.insert(n.finding.id.clone())).map(|n| Arc::new(n.finding)));
+                all.extend(
+                    items
+                        .into_iter()
+                        .filter(|n| seen.insert(n.finding.id.clone()))
+                        .map(|n| Arc::new(n.finding)),
+                );
             }
             Err(e) => {
                 failed = true;
@@ -68,16 +82,27 @@ pub async fn findings(cfg: &Config, demo: bool, format: Format, filter: Option<&
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written = match format {
-        Format::Json => idx.iter().try_for_each(|&i| writeln!(out, "{}", all[i as usize].to_output_json())),
+        Format::Json => idx
+            .iter()
+            .try_for_each(|&i| writeln!(out, "{}", all[i as usize].to_output_json())),
         Format::Table => print_table(&mut out, &all, &idx, now),
     };
     if written.and_then(|_| out.flush()).is_err() {
         return ExitCode::from(1);
     }
-    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
-fn print_table(out: &mut impl Write, all: &[Arc<Finding>], idx: &[u32], now: i64) -> std::io::Result<()> {
+fn print_table(
+    out: &mut impl Write,
+    all: &[Arc<Finding>],
+    idx: &[u32],
+    now: i64,
+) -> std::io::Result<()> {
     let cols = [
         (Column::Severity, 4),
         (Column::Account, 12),
@@ -87,15 +112,33 @@ fn print_table(out: &mut impl Write, all: &[Arc<Finding>], idx: &[u32], now: i64
         (Column::Resource, 28),
         (Column::Title, 60),
     ];
-    let header: Vec<String> = cols.iter().map(|(c, w)| sanitize::fit(c.header(), *w)).collect();
+    let header: Vec<String> = cols
+        .iter()
+        .map(|(c, w)| sanitize::fit(c.header(), *w))
+        .collect();
     writeln!(out, "{}", header.join(" ").trim_end())?;
     for &i in idx {
         let f = &all[i as usize];
-        let cells: Vec<String> = cols.iter().map(|(c, w)| sanitize::fit(&c.text(f, now), *w)).collect();
+        let cells: Vec<String> = cols
+            .iter()
+            .map(|(c, w)| sanitize::fit(&c.text(f, now), *w))
+            .collect();
         writeln!(out, "{}", cells.join(" ").trim_end())?;
     }
-    let archived = idx.iter().filter(|&&i| all[i as usize].record_state == RecordState::Archived).count();
-    writeln!(out, "{} findings{}", idx.len(), if archived > 0 { format!(" ({archived} archived)") } else { String::new() })
+    let archived = idx
+        .iter()
+        .filter(|&&i| all[i as usize].record_state == RecordState::Archived)
+        .count();
+    writeln!(
+        out,
+        "{} findings{}",
+        idx.len(),
+        if archived > 0 {
+            format!(" ({archived} archived)")
+        } else {
+            String::new()
+        }
+    )
 }
 
 /// Validates config, themes and keymaps. Exit 2 with `file:line:col: message` lines.
@@ -119,16 +162,37 @@ pub fn check_config(path: Option<&Path>, paths: &Paths) -> ExitCode {
         let file = c.path.clone().unwrap_or_default();
         let text = std::fs::read_to_string(&file).unwrap_or_default();
         let depth = crate::tui::color::ColorDepth::TrueColor;
-        if let Err(d) = crate::tui::theme::load(c.ui.theme.get_ref(), Some(&paths.themes_dir()), depth, false) {
-            diags.push(crate::diag::Diagnostic::at_offset(&file, &text, c.ui.theme.span().start, format!("theme: {}", d.message)));
+        if let Err(d) = crate::tui::theme::load(
+            c.ui.theme.get_ref(),
+            Some(&paths.themes_dir()),
+            depth,
+            false,
+        ) {
+            diags.push(crate::diag::Diagnostic::at_offset(
+                &file,
+                &text,
+                c.ui.theme.span().start,
+                format!("theme: {}", d.message),
+            ));
         }
-        if let Err(ds) = crate::tui::keymap::load(c.ui.keymap.get_ref(), Some(&paths.keymaps_dir())) {
+        if let Err(ds) = crate::tui::keymap::load(c.ui.keymap.get_ref(), Some(&paths.keymaps_dir()))
+        {
             let msg = ds.first().map_or(String::new(), |d| d.message.clone());
-            diags.push(crate::diag::Diagnostic::at_offset(&file, &text, c.ui.keymap.span().start, format!("keymap: {msg}")));
+            diags.push(crate::diag::Diagnostic::at_offset(
+                &file,
+                &text,
+                c.ui.keymap.span().start,
+                format!("keymap: {msg}"),
+            ));
         }
     }
     if diags.is_empty() {
-        println!("ok: {} (themes: {}, keymaps: {})", checked.join(", "), paths.themes_dir().display(), paths.keymaps_dir().display());
+        println!(
+            "ok: {} (themes: {}, keymaps: {})",
+            checked.join(", "),
+            paths.themes_dir().display(),
+            paths.keymaps_dir().display()
+        );
         ExitCode::SUCCESS
     } else {
         for d in &diags {

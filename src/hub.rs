@@ -85,7 +85,10 @@ const PUBLISH_EVERY: Duration = Duration::from_millis(150);
 impl Hub {
     /// Loads cached findings (marked stale until their source's first sync) and returns the
     /// hub with a receiver of snapshots.
-    pub fn new(store: Option<Store>, sources: &[SourceInfo]) -> (Hub, watch::Receiver<Arc<Snapshot>>) {
+    pub fn new(
+        store: Option<Store>,
+        sources: &[SourceInfo],
+    ) -> (Hub, watch::Receiver<Arc<Snapshot>>) {
         let mut findings = HashMap::new();
         let mut store_error = None;
         let mut skipped = 0;
@@ -206,7 +209,9 @@ impl Hub {
                     let gone: Vec<String> = self
                         .findings
                         .values()
-                        .filter(|f| f.source == source && !seen.contains(&f.id) && f.updated_at < started_at)
+                        .filter(|f| {
+                            f.source == source && !seen.contains(&f.id) && f.updated_at < started_at
+                        })
                         .map(|f| f.id.clone())
                         .collect();
                     for id in &gone {
@@ -234,13 +239,15 @@ impl Hub {
                 }
                 true
             }
-            HubInput::Source(SourceEvent::Health { source, health }) => match self.sources.get_mut(&source) {
-                Some(s) if s.health != health => {
-                    s.health = health;
-                    true
+            HubInput::Source(SourceEvent::Health { source, health }) => {
+                match self.sources.get_mut(&source) {
+                    Some(s) if s.health != health => {
+                        s.health = health;
+                        true
+                    }
+                    _ => false,
                 }
-                _ => false,
-            },
+            }
             HubInput::LocalWorkflow { ids, status, note } => {
                 let mut changed = Vec::new();
                 for id in ids {
@@ -257,7 +264,10 @@ impl Hub {
                 true
             }
             HubInput::RawJson { id, reply } => {
-                let raw = self.store.as_ref().and_then(|s| s.raw_json(&id).ok().flatten());
+                let raw = self
+                    .store
+                    .as_ref()
+                    .and_then(|s| s.raw_json(&id).ok().flatten());
                 let _ = reply.send(raw);
                 false
             }

@@ -42,12 +42,19 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
                 out.push(Arc::new(SecurityHubSource::connect(&t).await));
             }
         }
-        return Ok(Setup { sources: out, demo: false, notice: None });
+        return Ok(Setup {
+            sources: out,
+            demo: false,
+            notice: None,
+        });
     }
     // No config: behave like the aws CLI (profile, SSO, env, IMDS; AWS_REGION, AWS_ENDPOINT_URL).
     let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
     let creds = match base.credentials_provider() {
-        Some(p) => tokio::time::timeout(Duration::from_secs(5), p.provide_credentials()).await.ok().and_then(Result::ok),
+        Some(p) => tokio::time::timeout(Duration::from_secs(5), p.provide_credentials())
+            .await
+            .ok()
+            .and_then(Result::ok),
         None => None,
     };
     match (creds, base.region()) {
@@ -71,7 +78,11 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
 }
 
 fn demo(notice: Option<String>) -> Setup {
-    Setup { sources: DemoFleet::standard().sources(), demo: true, notice }
+    Setup {
+        sources: DemoFleet::standard().sources(),
+        demo: true,
+        notice,
+    }
 }
 
 /// The SQLite store: configured, else the data dir (the demo keeps its own file).
@@ -79,18 +90,32 @@ pub fn store_path(cfg: &Config, paths: &Paths, demo: bool) -> PathBuf {
     if demo {
         return paths.data_dir.join("demo.db");
     }
-    cfg.store.path.clone().unwrap_or_else(|| paths.data_dir.join("hubble.db"))
+    cfg.store
+        .path
+        .clone()
+        .unwrap_or_else(|| paths.data_dir.join("hubble.db"))
 }
 
 pub fn audit_path(cfg: &Config, paths: &Paths) -> PathBuf {
-    cfg.store.audit_log.clone().unwrap_or_else(|| paths.data_dir.join("audit.jsonl"))
+    cfg.store
+        .audit_log
+        .clone()
+        .unwrap_or_else(|| paths.data_dir.join("audit.jsonl"))
 }
 
 /// `user@host`, shown on notes and in the audit log.
 pub fn local_actor() -> String {
-    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
-    let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
-    if host.is_empty() { user } else { format!("{user}@{host}") }
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    if host.is_empty() {
+        user
+    } else {
+        format!("{user}@{host}")
+    }
 }
 
 /// Logs go to a file in the state dir: the terminal belongs to the UI.
@@ -98,8 +123,15 @@ pub fn init_logging(paths: &Paths) -> Option<tracing_appender::non_blocking::Wor
     std::fs::create_dir_all(&paths.state_dir).ok()?;
     let file = tracing_appender::rolling::never(&paths.state_dir, "agent-hubble.log");
     let (writer, guard) = tracing_appender::non_blocking(file);
-    let filter = tracing_subscriber::EnvFilter::try_from_env("AGENT_HUBBLE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn"));
-    tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init().ok()?;
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("AGENT_HUBBLE_LOG").unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn")
+        });
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
     Some(guard)
 }

@@ -14,11 +14,18 @@ fn info(key: &str) -> SourceInfo {
 fn item(n: usize, source: &str, updated: i64) -> Normalized {
     let mut f = sample_finding(n, updated);
     f.source = source.into();
-    Normalized { raw: format!("{{\"n\":{n}}}").into(), finding: f }
+    Normalized {
+        raw: format!("{{\"n\":{n}}}").into(),
+        finding: f,
+    }
 }
 
 fn upsert(source: &str, items: Vec<Normalized>) -> HubInput {
-    HubInput::Source(SourceEvent::Upsert { source: source.into(), items, skipped: vec!["bad one".into()] })
+    HubInput::Source(SourceEvent::Upsert {
+        source: source.into(),
+        items,
+        skipped: vec!["bad one".into()],
+    })
 }
 
 #[test]
@@ -43,9 +50,20 @@ fn cached_findings_show_at_once_marked_stale_until_first_sync() {
     }));
     hub.publish();
     let snap = hub.snapshot();
-    assert_eq!(snap.findings.len(), 3, "findings not returned by a full sync are gone");
+    assert_eq!(
+        snap.findings.len(),
+        3,
+        "findings not returned by a full sync are gone"
+    );
     assert_eq!(snap.stale_sources(), 1);
-    assert_eq!(snap.sources.iter().find(|s| s.info.key == "a").unwrap().findings, 3);
+    assert_eq!(
+        snap.sources
+            .iter()
+            .find(|s| s.info.key == "a")
+            .unwrap()
+            .findings,
+        3
+    );
     let store = Store::open(&path).unwrap();
     assert_eq!(store.count(), 3);
     assert_eq!(store.source_state("a").unwrap().watermark, Some(1000));
@@ -64,14 +82,21 @@ fn changes_skips_local_workflow_and_raw() {
     hub.apply(upsert("a", vec![item(1, "a", 10)]));
     hub.publish();
     assert!(hub.snapshot().changed.is_empty());
-    hub.apply(HubInput::LocalWorkflow { ids: vec!["f-000001".into()], status: Workflow::Resolved, note: None });
+    hub.apply(HubInput::LocalWorkflow {
+        ids: vec!["f-000001".into()],
+        status: Workflow::Resolved,
+        note: None,
+    });
     hub.publish();
     let s = hub.snapshot();
     let f = s.findings.iter().find(|f| f.id == "f-000001").unwrap();
     assert_eq!(f.workflow, Workflow::Resolved);
     assert!(s.changed.contains("f-000001"));
     let (tx, rx) = oneshot::channel();
-    hub.apply(HubInput::RawJson { id: "f-000002".into(), reply: tx });
+    hub.apply(HubInput::RawJson {
+        id: "f-000002".into(),
+        reply: tx,
+    });
     assert_eq!(rx.blocking_recv().unwrap().as_deref(), Some("{\"n\":2}"));
 }
 

@@ -50,7 +50,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn burst_then_steady_rate() {
-        let mut l = Limiter::new(RateLimit { per_sec: 3.0, burst: 6 });
+        let mut l = Limiter::new(RateLimit {
+            per_sec: 3.0,
+            burst: 6,
+        });
         let start = Instant::now();
         for _ in 0..6 {
             l.acquire().await;
@@ -60,6 +63,9 @@ mod tests {
             l.acquire().await;
         }
         let took = start.elapsed().as_secs_f64();
-        assert!((1.9..2.1).contains(&took), "6 more at 3/s take 2 s, took {took}");
+        assert!(
+            (1.9..2.1).contains(&took),
+            "6 more at 3/s take 2 s, took {took}"
+        );
     }
 }

@@ -318,7 +318,11 @@ impl SourceTask {
         }
         let ev = SourceEvent::SyncDone {
             source: self.key(),
-            kind: if collect_ids && kind == SyncKind::Incremental { SyncKind::Full } else { kind },
+            kind: if collect_ids && kind == SyncKind::Incremental {
+                SyncKind::Full
+            } else {
+                kind
+            },
             started_at,
             seen: collect_ids.then_some(seen),
             watermark: self.watermark,

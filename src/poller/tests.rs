@@ -31,7 +31,12 @@ async fn full_then_incremental_then_reconcile() {
         src.put(sample_finding(i, now - 60_000));
     }
     let (tx, mut rx) = mpsc::channel(4);
-    let p = Poller::spawn(vec![Arc::new(src.clone())], |_| Resume::default(), settings(), tx);
+    let p = Poller::spawn(
+        vec![Arc::new(src.clone())],
+        |_| Resume::default(),
+        settings(),
+        tx,
+    );
     assert_eq!(next_done(&mut rx, "m").await, (SyncKind::Full, 250));
     // Only the new finding (plus the overlap window) comes back incrementally.
     src.put(sample_finding(999, now_ms()));
@@ -53,7 +58,10 @@ async fn a_failing_source_backs_off_while_others_keep_working() {
     let good = MemorySource::new("good");
     let bad = MemorySource::new("bad");
     good.put(sample_finding(1, now_ms()));
-    bad.fail_next(3, crate::sources::SourceError::Throttled("slow down".into()));
+    bad.fail_next(
+        3,
+        crate::sources::SourceError::Throttled("slow down".into()),
+    );
     let (tx, mut rx) = mpsc::channel(16);
     let p = Poller::spawn(
         vec![Arc::new(good.clone()), Arc::new(bad.clone())],
@@ -72,7 +80,10 @@ async fn a_failing_source_backs_off_while_others_keep_working() {
     }
     assert!(bad_health.len() >= 2, "{bad_health:?}");
     assert_eq!(bad_health[0].state, HealthState::Throttled);
-    assert_eq!(bad_health[0].last_error.as_deref(), Some("throttled: slow down"));
+    assert_eq!(
+        bad_health[0].last_error.as_deref(),
+        Some("throttled: slow down")
+    );
     assert_eq!(bad_health[1].failures, 2, "consecutive failures counted");
     // Backoff: 3 failures within ~2+4 s, then a success.
     loop {
@@ -104,7 +115,14 @@ async fn fetch_all_pages_through() {
     for i in 0..305 {
         src.put(sample_finding(i, 1_000 + i as i64));
     }
-    let (items, skipped) = fetch_all(&src, &Query::Full { include_archived: false }).await.unwrap();
+    let (items, skipped) = fetch_all(
+        &src,
+        &Query::Full {
+            include_archived: false,
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!((items.len(), skipped.len()), (305, 0));
     assert_eq!(src.calls(), 4);
 }

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use futures::future::BoxFuture;
 
 use super::{
-    Normalized, NormalizedPage, Query, RateLimit, Source, SourceError, SourceInfo,
-    WorkflowOutcome, WorkflowUpdate,
+    Normalized, NormalizedPage, Query, RateLimit, Source, SourceError, SourceInfo, WorkflowOutcome,
+    WorkflowUpdate,
 };
 use crate::model::{Finding, Provider};
 
@@ -42,14 +42,20 @@ impl MemorySource {
 
     pub fn put(&self, mut f: Finding) {
         f.source = self.info.key.clone();
-        let raw = serde_json::to_string(&f).expect("finding serialises").into();
+        let raw = serde_json::to_string(&f)
+            .expect("finding serialises")
+            .into();
         let mut inner = self.inner.lock().expect("memory source");
         inner.findings.retain(|n| n.finding.id != f.id);
         inner.findings.push(Normalized { finding: f, raw });
     }
 
     pub fn remove(&self, id: &str) {
-        self.inner.lock().expect("memory source").findings.retain(|n| n.finding.id != id);
+        self.inner
+            .lock()
+            .expect("memory source")
+            .findings
+            .retain(|n| n.finding.id != id);
     }
 
     /// The next `n` calls fail with `err`.
@@ -84,7 +90,8 @@ impl Source for MemorySource {
                 .iter()
                 .filter(|n| match query {
                     Query::Full { include_archived } => {
-                        *include_archived || n.finding.record_state == crate::model::RecordState::Active
+                        *include_archived
+                            || n.finding.record_state == crate::model::RecordState::Active
                     }
                     Query::UpdatedSince(t) => n.finding.updated_at >= *t,
                 })
@@ -93,7 +100,10 @@ impl Source for MemorySource {
             let start: usize = token.as_deref().map_or(0, |t| t.parse().unwrap_or(0));
             let end = (start + self.page_size).min(list.len());
             Ok(NormalizedPage {
-                items: list[start.min(end)..end].iter().map(|n| (*n).clone()).collect(),
+                items: list[start.min(end)..end]
+                    .iter()
+                    .map(|n| (*n).clone())
+                    .collect(),
                 skipped: Vec::new(),
                 next_token: (end < list.len()).then(|| end.to_string()),
             })
@@ -113,7 +123,11 @@ impl Source for MemorySource {
                         n.finding.workflow = update.status;
                         out.processed.push(r.id.clone());
                     }
-                    None => out.unprocessed.push((r.id.clone(), "FindingNotFound".into(), String::new())),
+                    None => out.unprocessed.push((
+                        r.id.clone(),
+                        "FindingNotFound".into(),
+                        String::new(),
+                    )),
                 }
             }
             Ok(out)
@@ -121,7 +135,10 @@ impl Source for MemorySource {
     }
 
     fn rate_limit(&self) -> RateLimit {
-        RateLimit { per_sec: 1000.0, burst: 1000 }
+        RateLimit {
+            per_sec: 1000.0,
+            burst: 1000,
+        }
     }
 }
 

@@ -25,7 +25,10 @@ pub enum Msg {
     Snapshot(Arc<Snapshot>),
     /// Wall clock (ms). Ages are shown in minutes, so this only redraws when they change.
     Tick(i64),
-    RawJson { id: String, json: Option<String> },
+    RawJson {
+        id: String,
+        json: Option<String>,
+    },
     WorkflowDone {
         status: Workflow,
         processed: usize,
@@ -130,7 +133,13 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(opts: Options, theme: Theme, keymap: Keymap, snapshot: Arc<Snapshot>, now: i64) -> App {
+    pub fn new(
+        opts: Options,
+        theme: Theme,
+        keymap: Keymap,
+        snapshot: Arc<Snapshot>,
+        now: i64,
+    ) -> App {
         let mut app = App {
             opts,
             theme,
@@ -159,7 +168,9 @@ impl App {
     }
 
     pub fn finding(&self, view_index: usize) -> Option<&Arc<Finding>> {
-        self.view.get(view_index).map(|&i| &self.snapshot.findings[i as usize])
+        self.view
+            .get(view_index)
+            .map(|&i| &self.snapshot.findings[i as usize])
     }
 
     pub fn selected_finding(&self) -> Option<&Arc<Finding>> {
@@ -179,9 +190,19 @@ impl App {
     /// Re-filters and re-sorts, keeping the selected finding selected when it is still shown.
     pub fn recompute(&mut self) {
         let keep = self.selected_finding().map(|f| f.id.clone());
-        self.view = table::compute(&self.snapshot.findings, &self.filter, self.sort, self.show_archived, self.now);
+        self.view = table::compute(
+            &self.snapshot.findings,
+            &self.filter,
+            self.sort,
+            self.show_archived,
+            self.now,
+        );
         if let Some(id) = keep {
-            if let Some(pos) = self.view.iter().position(|&i| self.snapshot.findings[i as usize].id == id) {
+            if let Some(pos) = self
+                .view
+                .iter()
+                .position(|&i| self.snapshot.findings[i as usize].id == id)
+            {
                 self.selected = pos;
             }
         }
@@ -196,7 +217,9 @@ impl App {
         } else if self.selected >= self.offset + rows {
             self.offset = self.selected + 1 - rows;
         }
-        self.offset = self.offset.min(self.view.len().saturating_sub(rows.min(self.view.len())));
+        self.offset = self
+            .offset
+            .min(self.view.len().saturating_sub(rows.min(self.view.len())));
     }
 
     fn info(&mut self, text: impl Into<String>) {
@@ -237,10 +260,17 @@ impl App {
                     self.dirty = true;
                 }
             }
-            Msg::WorkflowDone { status, processed, unprocessed, error } => {
+            Msg::WorkflowDone {
+                status,
+                processed,
+                unprocessed,
+                error,
+            } => {
                 match (error, unprocessed.is_empty()) {
                     (Some(e), _) => self.error(format!("workflow change failed: {e}")),
-                    (None, true) => self.info(format!("{processed} finding(s) set to {}", status.as_str())),
+                    (None, true) => {
+                        self.info(format!("{processed} finding(s) set to {}", status.as_str()))
+                    }
                     (None, false) => {
                         let (id, code, m) = &unprocessed[0];
                         self.error(format!(
@@ -276,18 +306,42 @@ impl App {
             Overlay::Workflow(d) => return self.workflow_key(d, key, fx),
             Overlay::Help { scroll } => {
                 return match self.keymap.action(&key) {
-                    Some(Action::MoveDown) => self.overlay = Overlay::Help { scroll: scroll.saturating_add(1) },
-                    Some(Action::MoveUp) => self.overlay = Overlay::Help { scroll: scroll.saturating_sub(1) },
-                    Some(Action::PageDown) => self.overlay = Overlay::Help { scroll: scroll.saturating_add(10) },
-                    Some(Action::PageUp) => self.overlay = Overlay::Help { scroll: scroll.saturating_sub(10) },
+                    Some(Action::MoveDown) => {
+                        self.overlay = Overlay::Help {
+                            scroll: scroll.saturating_add(1),
+                        }
+                    }
+                    Some(Action::MoveUp) => {
+                        self.overlay = Overlay::Help {
+                            scroll: scroll.saturating_sub(1),
+                        }
+                    }
+                    Some(Action::PageDown) => {
+                        self.overlay = Overlay::Help {
+                            scroll: scroll.saturating_add(10),
+                        }
+                    }
+                    Some(Action::PageUp) => {
+                        self.overlay = Overlay::Help {
+                            scroll: scroll.saturating_sub(10),
+                        }
+                    }
                     Some(Action::Quit) => self.quit = true,
                     _ => {}
                 };
             }
             Overlay::Sources { scroll } => {
                 return match self.keymap.action(&key) {
-                    Some(Action::MoveDown) => self.overlay = Overlay::Sources { scroll: scroll.saturating_add(1) },
-                    Some(Action::MoveUp) => self.overlay = Overlay::Sources { scroll: scroll.saturating_sub(1) },
+                    Some(Action::MoveDown) => {
+                        self.overlay = Overlay::Sources {
+                            scroll: scroll.saturating_add(1),
+                        }
+                    }
+                    Some(Action::MoveUp) => {
+                        self.overlay = Overlay::Sources {
+                            scroll: scroll.saturating_sub(1),
+                        }
+                    }
                     Some(Action::Quit) => self.quit = true,
                     _ => {}
                 };
@@ -333,7 +387,13 @@ impl App {
                 if let Some(f) = self.selected_finding() {
                     let id = f.id.clone();
                     fx.push(Effect::LoadRaw(id.clone()));
-                    self.detail = Some(Detail { id, tab: DetailTab::Summary, scroll: 0, hscroll: 0, raw: None });
+                    self.detail = Some(Detail {
+                        id,
+                        tab: DetailTab::Summary,
+                        scroll: 0,
+                        hscroll: 0,
+                        raw: None,
+                    });
                 }
             }
             Action::Filter => {
@@ -361,13 +421,20 @@ impl App {
                 }
             }
             Action::MarkAll => {
-                let ids: Vec<String> = self.view.iter().map(|&i| self.snapshot.findings[i as usize].id.clone()).collect();
+                let ids: Vec<String> = self
+                    .view
+                    .iter()
+                    .map(|&i| self.snapshot.findings[i as usize].id.clone())
+                    .collect();
                 self.marks.extend(ids);
                 self.info(format!("{} marked", self.marks.len()));
             }
             Action::ClearMarks => self.marks.clear(),
             Action::SortNext => {
-                let i = Column::ALL.iter().position(|c| *c == self.sort.column).unwrap_or(0);
+                let i = Column::ALL
+                    .iter()
+                    .position(|c| *c == self.sort.column)
+                    .unwrap_or(0);
                 self.sort.column = Column::ALL[(i + 1) % Column::ALL.len()];
                 self.recompute();
             }
@@ -383,7 +450,11 @@ impl App {
             Action::ToggleArchived => {
                 self.show_archived = !self.show_archived;
                 self.recompute();
-                self.info(if self.show_archived { "showing archived findings" } else { "hiding archived findings" });
+                self.info(if self.show_archived {
+                    "showing archived findings"
+                } else {
+                    "hiding archived findings"
+                });
             }
             Action::Copy => {
                 if let Some(f) = self.selected_finding() {
@@ -399,7 +470,9 @@ impl App {
     /// Keys that mean something else while the detail pane is open. True when handled.
     fn detail_action(&mut self, action: Action, fx: &mut Vec<Effect>) -> bool {
         let max = self.detail_max_scroll();
-        let Some(d) = self.detail.as_mut() else { return false };
+        let Some(d) = self.detail.as_mut() else {
+            return false;
+        };
         let tab_index = DetailTab::ALL.iter().position(|t| *t == d.tab).unwrap_or(0);
         match action {
             Action::MoveDown => d.scroll = d.scroll.saturating_add(1).min(max),
@@ -518,16 +591,24 @@ impl App {
                     if self.sort.column == c {
                         self.sort.descending = !self.sort.descending;
                     } else {
-                        self.sort = Sort { column: c, descending: matches!(c, Column::Severity | Column::Age) };
+                        self.sort = Sort {
+                            column: c,
+                            descending: matches!(c, Column::Severity | Column::Age),
+                        };
                     }
                     self.recompute();
                 }
-                None => self.error(format!("sort by what? one of: {}", Column::ALL.map(|c| c.header().to_lowercase()).join(", "))),
+                None => self.error(format!(
+                    "sort by what? one of: {}",
+                    Column::ALL.map(|c| c.header().to_lowercase()).join(", ")
+                )),
             },
             PaletteCommand::Workflow => match Workflow::parse(arg) {
                 Some(w) => self.open_workflow_with(None, Some(w)),
                 None if arg.is_empty() => self.open_workflow(None),
-                None => self.error(format!("{arg:?} is not a workflow status (new, notified, resolved, suppressed)")),
+                None => self.error(format!(
+                    "{arg:?} is not a workflow status (new, notified, resolved, suppressed)"
+                )),
             },
             PaletteCommand::Sources => self.overlay = Overlay::Sources { scroll: 0 },
         }
@@ -543,7 +624,13 @@ impl App {
             return;
         }
         let targets: Vec<FindingRef> = match only {
-            Some(id) => self.snapshot.findings.iter().filter(|f| f.id == id).map(|f| f.as_ref().into()).collect(),
+            Some(id) => self
+                .snapshot
+                .findings
+                .iter()
+                .filter(|f| f.id == id)
+                .map(|f| f.as_ref().into())
+                .collect(),
             None if !self.marks.is_empty() => self
                 .snapshot
                 .findings
@@ -551,7 +638,11 @@ impl App {
                 .filter(|f| self.marks.contains(&f.id))
                 .map(|f| f.as_ref().into())
                 .collect(),
-            None => self.selected_finding().map(|f| f.as_ref().into()).into_iter().collect(),
+            None => self
+                .selected_finding()
+                .map(|f| f.as_ref().into())
+                .into_iter()
+                .collect(),
         };
         if targets.is_empty() {
             self.error("no finding selected");
@@ -566,7 +657,11 @@ impl App {
             WorkflowKey::Continue => self.overlay = Overlay::Workflow(d),
             WorkflowKey::Submit { status, note } => {
                 let n = d.targets.len();
-                fx.push(Effect::UpdateWorkflow { findings: d.targets, status, note });
+                fx.push(Effect::UpdateWorkflow {
+                    findings: d.targets,
+                    status,
+                    note,
+                });
                 self.info(format!("setting {n} finding(s) to {}…", status.as_str()));
                 self.marks.clear();
             }

@@ -26,13 +26,33 @@ pub struct PaletteEntry {
 /// Every keymap action by name, plus commands that take an argument.
 pub fn palette_entries() -> Vec<PaletteEntry> {
     let mut out = vec![
-        PaletteEntry { name: "filter".into(), description: "set the filter: filter sev:high acct:1234", command: PaletteCommand::FilterSet },
-        PaletteEntry { name: "sort".into(), description: "sort by a column: sort title (again to reverse)", command: PaletteCommand::Sort },
-        PaletteEntry { name: "workflow".into(), description: "set workflow: workflow resolved", command: PaletteCommand::Workflow },
-        PaletteEntry { name: "sources".into(), description: "show every source with its health and last error", command: PaletteCommand::Sources },
+        PaletteEntry {
+            name: "filter".into(),
+            description: "set the filter: filter sev:high acct:1234",
+            command: PaletteCommand::FilterSet,
+        },
+        PaletteEntry {
+            name: "sort".into(),
+            description: "sort by a column: sort title (again to reverse)",
+            command: PaletteCommand::Sort,
+        },
+        PaletteEntry {
+            name: "workflow".into(),
+            description: "set workflow: workflow resolved",
+            command: PaletteCommand::Workflow,
+        },
+        PaletteEntry {
+            name: "sources".into(),
+            description: "show every source with its health and last error",
+            command: PaletteCommand::Sources,
+        },
     ];
     for a in Action::ALL {
-        out.push(PaletteEntry { name: a.name().replace('_', "-"), description: a.description(), command: PaletteCommand::Action(a) });
+        out.push(PaletteEntry {
+            name: a.name().replace('_', "-"),
+            description: a.description(),
+            command: PaletteCommand::Action(a),
+        });
     }
     out
 }
@@ -51,7 +71,11 @@ impl Default for Palette {
 
 impl Palette {
     pub fn new() -> Palette {
-        Palette { input: TextArea::default(), selected: 0, entries: palette_entries() }
+        Palette {
+            input: TextArea::default(),
+            selected: 0,
+            entries: palette_entries(),
+        }
     }
 
     pub fn text(&self) -> String {
@@ -62,7 +86,11 @@ impl Palette {
     pub fn matches(&self) -> Vec<&PaletteEntry> {
         let text = self.text();
         let word = text.split_whitespace().next().unwrap_or("").to_lowercase();
-        let mut m: Vec<&PaletteEntry> = self.entries.iter().filter(|e| e.name.contains(&word)).collect();
+        let mut m: Vec<&PaletteEntry> = self
+            .entries
+            .iter()
+            .filter(|e| e.name.contains(&word))
+            .collect();
         // An exact name goes first so `sort` never picks `sort-next`.
         m.sort_by_key(|e| (e.name != word, !e.name.starts_with(&word)));
         m
@@ -70,14 +98,21 @@ impl Palette {
 
     pub fn chosen(&self) -> Option<(PaletteCommand, String)> {
         let text = self.text();
-        let arg = text.split_once(char::is_whitespace).map_or("", |(_, a)| a).trim().to_string();
+        let arg = text
+            .split_once(char::is_whitespace)
+            .map_or("", |(_, a)| a)
+            .trim()
+            .to_string();
         let m = self.matches();
-        m.get(self.selected.min(m.len().saturating_sub(1))).map(|e| (e.command, arg))
+        m.get(self.selected.min(m.len().saturating_sub(1)))
+            .map(|e| (e.command, arg))
     }
 
     pub fn key(&mut self, key: KeyEvent) {
         match key.code {
-            KeyCode::Down | KeyCode::Tab => self.selected = (self.selected + 1).min(self.matches().len().saturating_sub(1)),
+            KeyCode::Down | KeyCode::Tab => {
+                self.selected = (self.selected + 1).min(self.matches().len().saturating_sub(1))
+            }
             KeyCode::Up | KeyCode::BackTab => self.selected = self.selected.saturating_sub(1),
             _ => {
                 self.input.input(key);
@@ -96,7 +131,10 @@ pub enum Focus {
 pub enum WorkflowKey {
     Continue,
     Cancel,
-    Submit { status: Workflow, note: Option<String> },
+    Submit {
+        status: Workflow,
+        note: Option<String>,
+    },
 }
 
 /// Set workflow status (with an optional note) for one or many findings.
@@ -113,7 +151,11 @@ pub struct WorkflowDialog {
 pub const NOTE_MAX: usize = 512;
 
 impl WorkflowDialog {
-    pub fn new(targets: Vec<FindingRef>, choice: Option<Workflow>, theme: &Theme) -> WorkflowDialog {
+    pub fn new(
+        targets: Vec<FindingRef>,
+        choice: Option<Workflow>,
+        theme: &Theme,
+    ) -> WorkflowDialog {
         let mut note = TextArea::default();
         note.set_placeholder_text("optional note (shown to everyone on the finding)");
         note.set_style(theme.style("dialog"));
@@ -121,7 +163,11 @@ impl WorkflowDialog {
         WorkflowDialog {
             targets,
             choice,
-            focus: if choice.is_some() { Focus::Note } else { Focus::Status },
+            focus: if choice.is_some() {
+                Focus::Note
+            } else {
+                Focus::Status
+            },
             note,
             error: None,
         }
@@ -139,10 +185,16 @@ impl WorkflowDialog {
         };
         let note = self.note_text();
         if note.chars().count() > NOTE_MAX {
-            self.error = Some(format!("note is {} characters; Security Hub allows {NOTE_MAX}", note.chars().count()));
+            self.error = Some(format!(
+                "note is {} characters; Security Hub allows {NOTE_MAX}",
+                note.chars().count()
+            ));
             return WorkflowKey::Continue;
         }
-        WorkflowKey::Submit { status, note: (!note.is_empty()).then_some(note) }
+        WorkflowKey::Submit {
+            status,
+            note: (!note.is_empty()).then_some(note),
+        }
     }
 
     pub fn key(&mut self, key: KeyEvent) -> WorkflowKey {
@@ -151,7 +203,11 @@ impl WorkflowDialog {
         match (key.code, self.focus) {
             (KeyCode::Esc, _) => WorkflowKey::Cancel,
             (KeyCode::Tab | KeyCode::BackTab, f) => {
-                self.focus = if f == Focus::Status { Focus::Note } else { Focus::Status };
+                self.focus = if f == Focus::Status {
+                    Focus::Note
+                } else {
+                    Focus::Status
+                };
                 WorkflowKey::Continue
             }
             (KeyCode::Char('s'), _) if ctrl => self.submit(),
@@ -165,12 +221,20 @@ impl WorkflowDialog {
                 WorkflowKey::Continue
             }
             (KeyCode::Down | KeyCode::Char('j'), Focus::Status) => {
-                let i = self.choice.map_or(0, |c| (Workflow::ALL.iter().position(|w| *w == c).unwrap_or(0) + 1).min(3));
+                let i = self.choice.map_or(0, |c| {
+                    (Workflow::ALL.iter().position(|w| *w == c).unwrap_or(0) + 1).min(3)
+                });
                 self.choice = Some(Workflow::ALL[i]);
                 WorkflowKey::Continue
             }
             (KeyCode::Up | KeyCode::Char('k'), Focus::Status) => {
-                let i = self.choice.map_or(0, |c| Workflow::ALL.iter().position(|w| *w == c).unwrap_or(0).saturating_sub(1));
+                let i = self.choice.map_or(0, |c| {
+                    Workflow::ALL
+                        .iter()
+                        .position(|w| *w == c)
+                        .unwrap_or(0)
+                        .saturating_sub(1)
+                });
                 self.choice = Some(Workflow::ALL[i]);
                 WorkflowKey::Continue
             }

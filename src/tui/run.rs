@@ -64,7 +64,11 @@ where
                 last_draw = tokio::time::Instant::now();
             }
         }
-        let deadline = if app.dirty { FRAME.saturating_sub(last_draw.elapsed()) } else { Duration::from_secs(3600) };
+        let deadline = if app.dirty {
+            FRAME.saturating_sub(last_draw.elapsed())
+        } else {
+            Duration::from_secs(3600)
+        };
         let mut effects_out = Vec::new();
         tokio::select! {
             ev = events.next() => match ev {
@@ -118,7 +122,10 @@ pub struct SyncWriter<W: Write> {
 
 impl<W: Write> SyncWriter<W> {
     pub fn new(inner: W) -> Self {
-        SyncWriter { inner, frame: Vec::with_capacity(64 * 1024) }
+        SyncWriter {
+            inner,
+            frame: Vec::with_capacity(64 * 1024),
+        }
     }
 
     pub fn get_ref(&self) -> &W {
@@ -154,13 +161,24 @@ async fn run_effects(mut rx: mpsc::Receiver<Effect>, tx: mpsc::Sender<Msg>, ctx:
                 let hub = ctx.hub.clone();
                 let tx = tx.clone();
                 tokio::spawn(async move {
-                    if hub.send(HubInput::RawJson { id: id.clone(), reply }).await.is_ok() {
+                    if hub
+                        .send(HubInput::RawJson {
+                            id: id.clone(),
+                            reply,
+                        })
+                        .await
+                        .is_ok()
+                    {
                         let json = answer.await.ok().flatten();
                         let _ = tx.send(Msg::RawJson { id, json }).await;
                     }
                 });
             }
-            Effect::UpdateWorkflow { findings, status, note } => {
+            Effect::UpdateWorkflow {
+                findings,
+                status,
+                note,
+            } => {
                 let ctx = ctx.clone();
                 let tx = tx.clone();
                 tokio::spawn(async move {
@@ -208,11 +226,20 @@ pub async fn update_workflow(
                 continue;
             }
         }
-        let update = WorkflowUpdate { findings: refs, status, note: note.clone(), actor: ctx.actor.clone() };
+        let update = WorkflowUpdate {
+            findings: refs,
+            status,
+            note: note.clone(),
+            actor: ctx.actor.clone(),
+        };
         let result = source.update_workflow(&update).await;
         let outcome = match &result {
             Ok(o) if o.unprocessed.is_empty() => format!("ok: {} processed", o.processed.len()),
-            Ok(o) => format!("partial: {} processed, {} unprocessed", o.processed.len(), o.unprocessed.len()),
+            Ok(o) => format!(
+                "partial: {} processed, {} unprocessed",
+                o.processed.len(),
+                o.unprocessed.len()
+            ),
             Err(e) => format!("error: {e}"),
         };
         if let Some(audit) = &ctx.audit {
@@ -233,8 +260,19 @@ pub async fn update_workflow(
         }
     }
     if !processed.is_empty() {
-        let note = note.map(|text| Note { text, updated_by: ctx.actor.clone(), updated_at: now_ms() });
-        let _ = ctx.hub.send(HubInput::LocalWorkflow { ids: processed.clone(), status, note }).await;
+        let note = note.map(|text| Note {
+            text,
+            updated_by: ctx.actor.clone(),
+            updated_at: now_ms(),
+        });
+        let _ = ctx
+            .hub
+            .send(HubInput::LocalWorkflow {
+                ids: processed.clone(),
+                status,
+                note,
+            })
+            .await;
     }
     Msg::WorkflowDone {
         status,
@@ -251,7 +289,9 @@ fn copy_osc52(text: &str) {
     let bytes = text.as_bytes();
     let mut enc = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16) | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8) | u32::from(*chunk.get(2).unwrap_or(&0));
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
         for i in 0..4 {
             if i <= chunk.len() {
                 enc.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -266,7 +306,11 @@ fn copy_osc52(text: &str) {
 }
 
 /// Production entry: real terminal, crossterm events.
-pub async fn run_terminal(app: App, snapshots: watch::Receiver<Arc<Snapshot>>, ctx: EffectContext) -> anyhow::Result<()> {
+pub async fn run_terminal(
+    app: App,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    ctx: EffectContext,
+) -> anyhow::Result<()> {
     let _guard = super::terminal::TerminalGuard::enter()?;
     let backend = ratatui::backend::CrosstermBackend::new(SyncWriter::new(std::io::stdout()));
     let mut terminal = Terminal::new(backend)?;

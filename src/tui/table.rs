@@ -52,7 +52,12 @@ impl Column {
         let s = s.to_ascii_lowercase();
         Column::ALL.into_iter().find(|c| {
             c.header().eq_ignore_ascii_case(&s)
-                || matches!((c, s.as_str()), (Column::Severity, "severity") | (Column::Workflow, "workflow" | "wf") | (Column::Account, "acct"))
+                || matches!(
+                    (c, s.as_str()),
+                    (Column::Severity, "severity")
+                        | (Column::Workflow, "workflow" | "wf")
+                        | (Column::Account, "acct")
+                )
         })
     }
 
@@ -121,7 +126,10 @@ impl Column {
 pub fn short_resource(id: &str) -> &str {
     if id.starts_with("arn:") {
         let tail = id.rsplit(':').next().unwrap_or(id);
-        tail.rsplit('/').next().filter(|s| !s.is_empty()).unwrap_or(tail)
+        tail.rsplit('/')
+            .next()
+            .filter(|s| !s.is_empty())
+            .unwrap_or(tail)
     } else {
         id
     }
@@ -144,17 +152,29 @@ impl Default for Sort {
 
 /// Indices of the findings that pass the filter, in sort order. Ties break on newest
 /// update, then id, so the order is stable between snapshots.
-pub fn compute(findings: &[Arc<Finding>], filter: &Filter, sort: Sort, show_archived: bool, now: i64) -> Vec<u32> {
+pub fn compute(
+    findings: &[Arc<Finding>],
+    filter: &Filter,
+    sort: Sort,
+    show_archived: bool,
+    now: i64,
+) -> Vec<u32> {
     let mut idx: Vec<u32> = findings
         .iter()
         .enumerate()
-        .filter(|(_, f)| (show_archived || f.record_state == RecordState::Active) && filter.matches(f, now))
+        .filter(|(_, f)| {
+            (show_archived || f.record_state == RecordState::Active) && filter.matches(f, now)
+        })
         .map(|(i, _)| i as u32)
         .collect();
     idx.sort_unstable_by(|&a, &b| {
         let (fa, fb) = (&findings[a as usize], &findings[b as usize]);
         let primary = sort.column.compare(fa, fb);
-        let primary = if sort.descending { primary.reverse() } else { primary };
+        let primary = if sort.descending {
+            primary.reverse()
+        } else {
+            primary
+        };
         primary
             .then_with(|| fb.updated_at.cmp(&fa.updated_at))
             .then_with(|| fa.id.cmp(&fb.id))
@@ -171,24 +191,37 @@ pub fn layout(width: u16) -> Vec<(Column, u16)> {
         cols.iter().map(|c| c.widths().0).sum::<u16>() + cols.len().saturating_sub(1) as u16
     };
     while need(&cols) > avail && cols.len() > 2 {
-        let drop = cols.iter().enumerate().min_by_key(|(_, c)| c.priority()).map(|(i, _)| i).expect("columns");
+        let drop = cols
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, c)| c.priority())
+            .map(|(i, _)| i)
+            .expect("columns");
         cols.remove(drop);
     }
     let gaps = cols.len().saturating_sub(1) as u16;
     let mut widths: Vec<u16> = cols.iter().map(|c| c.widths().0).collect();
     let mut spare = avail.saturating_sub(widths.iter().sum::<u16>() + gaps);
-    // First bring everyone toward preferred width, then give the rest to growers.
-    for (w, c) in widths.iter_mut().zip(&cols) {
-        let add = (c.widths().1 - *w).min(spare);
-        *w += add;
+    // Bring columns toward their preferred width, most important first; the rest goes to
+    // the title (two parts) and the resource (one part).
+    let mut order: Vec<usize> = (0..cols.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(cols[i].priority()));
+    for i in order {
+        let add = (cols[i].widths().1 - widths[i]).min(spare);
+        widths[i] += add;
         spare -= add;
     }
-    let growers: Vec<usize> = cols.iter().enumerate().filter(|(_, c)| c.widths().2).map(|(i, _)| i).collect();
-    if !growers.is_empty() {
-        let each = spare / growers.len() as u16;
-        for (k, &i) in growers.iter().enumerate() {
-            widths[i] += each + if k == 0 { spare % growers.len() as u16 } else { 0 };
+    let title = cols.iter().position(|c| *c == Column::Title);
+    let resource = cols.iter().position(|c| *c == Column::Resource);
+    match (title, resource) {
+        (Some(t), Some(r)) => {
+            let to_resource = spare / 3;
+            widths[r] += to_resource;
+            widths[t] += spare - to_resource;
         }
+        (Some(t), None) => widths[t] += spare,
+        (None, Some(r)) => widths[r] += spare,
+        (None, None) => {}
     }
     cols.into_iter().zip(widths).collect()
 }
@@ -200,7 +233,9 @@ mod tests {
     use crate::sources::memory::sample_finding;
 
     fn set(n: usize) -> Vec<Arc<Finding>> {
-        (0..n).map(|i| Arc::new(sample_finding(i, 1_000_000 + i as i64))).collect()
+        (0..n)
+            .map(|i| Arc::new(sample_finding(i, 1_000_000 + i as i64)))
+            .collect()
     }
 
     #[test]
@@ -209,9 +244,23 @@ mod tests {
         let idx = compute(&f, &Filter::default(), Sort::default(), false, 0);
         let sev: Vec<Severity> = idx.iter().map(|&i| f[i as usize].severity).collect();
         assert!(sev.windows(2).all(|w| w[0] >= w[1]), "{sev:?}");
-        let crit: Vec<i64> = idx.iter().map(|&i| &f[i as usize]).filter(|x| x.severity == Severity::Critical).map(|x| x.updated_at).collect();
+        let crit: Vec<i64> = idx
+            .iter()
+            .map(|&i| &f[i as usize])
+            .filter(|x| x.severity == Severity::Critical)
+            .map(|x| x.updated_at)
+            .collect();
         assert!(crit.windows(2).all(|w| w[0] > w[1]));
-        let asc = compute(&f, &Filter::default(), Sort { column: Column::Title, descending: false }, false, 0);
+        let asc = compute(
+            &f,
+            &Filter::default(),
+            Sort {
+                column: Column::Title,
+                descending: false,
+            },
+            false,
+            0,
+        );
         let titles: Vec<&str> = asc.iter().map(|&i| f[i as usize].title.as_str()).collect();
         assert!(titles.windows(2).all(|w| w[0] <= w[1]));
     }
@@ -222,8 +271,14 @@ mod tests {
         f[0].record_state = RecordState::Archived;
         f[1].workflow = Workflow::Resolved;
         let f: Vec<Arc<Finding>> = f.into_iter().map(Arc::new).collect();
-        assert_eq!(compute(&f, &Filter::default(), Sort::default(), false, 0).len(), 9);
-        assert_eq!(compute(&f, &Filter::default(), Sort::default(), true, 0).len(), 10);
+        assert_eq!(
+            compute(&f, &Filter::default(), Sort::default(), false, 0).len(),
+            9
+        );
+        assert_eq!(
+            compute(&f, &Filter::default(), Sort::default(), true, 0).len(),
+            10
+        );
         let flt = crate::filter::Filter::parse("wf:resolved").unwrap();
         assert_eq!(compute(&f, &flt, Sort::default(), false, 0), vec![1]);
     }
@@ -244,7 +299,10 @@ mod tests {
     #[test]
     fn short_resource_names() {
         assert_eq!(short_resource("arn:aws:s3:::bucket-1"), "bucket-1");
-        assert_eq!(short_resource("arn:aws:ec2:us-east-1:1:security-group/sg-123"), "sg-123");
+        assert_eq!(
+            short_resource("arn:aws:ec2:us-east-1:1:security-group/sg-123"),
+            "sg-123"
+        );
         assert_eq!(short_resource("AWS::::Account:111"), "AWS::::Account:111");
     }
 }

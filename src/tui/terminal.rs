@@ -8,7 +8,12 @@ use crossterm::{cursor, execute, terminal};
 pub fn restore() {
     let _ = terminal::disable_raw_mode();
     let mut out = io::stdout();
-    let _ = execute!(out, crossterm::event::DisableBracketedPaste, terminal::LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        out,
+        crossterm::event::DisableBracketedPaste,
+        terminal::LeaveAlternateScreen,
+        cursor::Show
+    );
     let _ = out.flush();
 }
 
@@ -19,7 +24,12 @@ impl TerminalGuard {
         install_panic_hook();
         terminal::enable_raw_mode()?;
         let guard = TerminalGuard;
-        execute!(io::stdout(), terminal::EnterAlternateScreen, crossterm::event::EnableBracketedPaste, cursor::Hide)?;
+        execute!(
+            io::stdout(),
+            terminal::EnterAlternateScreen,
+            crossterm::event::EnableBracketedPaste,
+            cursor::Hide
+        )?;
         Ok(guard)
     }
 }

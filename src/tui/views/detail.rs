@@ -47,20 +47,36 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 fn summary(f: &Finding, width: usize) -> Vec<(String, String)> {
     let mut rows: Vec<(String, String)> = Vec::new();
     let mut add = |label: &str, value: &str| {
-        for (i, l) in wrap(value, width.saturating_sub(16)).into_iter().enumerate() {
-            rows.push((if i == 0 { label.to_string() } else { String::new() }, l));
+        for (i, l) in wrap(value, width.saturating_sub(16))
+            .into_iter()
+            .enumerate()
+        {
+            rows.push((
+                if i == 0 {
+                    label.to_string()
+                } else {
+                    String::new()
+                },
+                l,
+            ));
         }
     };
     let opt = |o: Option<i64>| o.map(format_rfc3339).unwrap_or_else(|| "-".into());
     add("Title", &f.title);
-    let norm = f.severity_normalized.map(|n| format!(" (normalized {n})")).unwrap_or_default();
+    let norm = f
+        .severity_normalized
+        .map(|n| format!(" (normalized {n})"))
+        .unwrap_or_default();
     add("Severity", &format!("{}{norm}", f.severity.as_str()));
     add("Workflow", f.workflow.as_str());
     add("Record state", f.record_state.as_str());
     add("Compliance", f.compliance.map_or("-", |c| c.as_str()));
     add("Account", &f.account);
     add("Region", &f.region);
-    add("Product", &format!("{} ({})", f.product_name, f.company_name));
+    add(
+        "Product",
+        &format!("{} ({})", f.product_name, f.company_name),
+    );
     add("Control", f.control_id.as_deref().unwrap_or("-"));
     add("Generator", &f.generator_id);
     add("Created", &format_rfc3339(f.created_at));
@@ -73,12 +89,26 @@ fn summary(f: &Finding, width: usize) -> Vec<(String, String)> {
     add("Source", &f.source);
     add("Id", &f.id);
     add("Product ARN", &f.product_arn);
-    add("Resource", &format!("{} {}", f.resource_type(), f.resource_id()));
+    add(
+        "Resource",
+        &format!("{} {}", f.resource_type(), f.resource_id()),
+    );
     add("Description", &f.description);
     add("Remediation", f.remediation_text.as_deref().unwrap_or("-"));
-    add("Remediation URL", f.remediation_url.as_deref().unwrap_or("-"));
+    add(
+        "Remediation URL",
+        f.remediation_url.as_deref().unwrap_or("-"),
+    );
     match &f.note {
-        Some(n) => add("Note", &format!("{} (by {}, {})", n.text, n.updated_by, format_rfc3339(n.updated_at))),
+        Some(n) => add(
+            "Note",
+            &format!(
+                "{} (by {}, {})",
+                n.text,
+                n.updated_by,
+                format_rfc3339(n.updated_at)
+            ),
+        ),
         None => add("Note", "-"),
     }
     rows
@@ -88,8 +118,18 @@ fn resources(f: &Finding, width: usize) -> Vec<(String, String)> {
     let mut rows = Vec::new();
     for (i, r) in f.resources.iter().enumerate() {
         let mut add = |label: &str, value: &str| {
-            for (k, l) in wrap(value, width.saturating_sub(16)).into_iter().enumerate() {
-                rows.push((if k == 0 { label.to_string() } else { String::new() }, l));
+            for (k, l) in wrap(value, width.saturating_sub(16))
+                .into_iter()
+                .enumerate()
+            {
+                rows.push((
+                    if k == 0 {
+                        label.to_string()
+                    } else {
+                        String::new()
+                    },
+                    l,
+                ));
             }
         };
         add(&format!("#{}", i + 1), &r.kind);
@@ -111,14 +151,72 @@ fn raw_lines(app: &App) -> Vec<String> {
     match app.detail.as_ref().and_then(|d| d.raw.as_ref()) {
         None => vec!["loading…".into()],
         Some(None) => vec!["raw JSON is not stored for this finding".into()],
-        Some(Some(raw)) => {
-            let pretty = serde_json::from_str::<serde_json::Value>(raw)
-                .and_then(|v| serde_json::to_string_pretty(&v))
-                .unwrap_or_else(|_| raw.clone());
-            // Escapes inside JSON strings stay escaped; the rest is sanitised per line.
-            pretty.lines().map(|l| sanitize::line(l).into_owned()).collect()
+        Some(Some(raw)) => indent_json(raw)
+            .into_iter()
+            .map(|(depth, text)| format!("{}{}", "  ".repeat(depth), sanitize::line(&text)))
+            .collect(),
+    }
+}
+
+/// Re-indents JSON text as it was received (key order kept), one (depth, text) per line.
+/// String contents are copied verbatim; the caller sanitises them.
+pub fn indent_json(raw: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut line = String::new();
+    let mut depth = 0usize;
+    let mut in_str = false;
+    let mut escaped = false;
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_str {
+            line.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_str = true;
+                line.push(c);
+            }
+            '{' | '[' => {
+                line.push(c);
+                // Empty containers stay on one line.
+                let close = if c == '{' { '}' } else { ']' };
+                while chars.peek().is_some_and(|n| n.is_whitespace()) {
+                    chars.next();
+                }
+                if chars.peek() == Some(&close) {
+                    line.push(chars.next().unwrap_or(close));
+                } else {
+                    out.push((depth, std::mem::take(&mut line)));
+                    depth += 1;
+                }
+            }
+            '}' | ']' => {
+                if !line.trim().is_empty() {
+                    out.push((depth, std::mem::take(&mut line)));
+                }
+                depth = depth.saturating_sub(1);
+                line.push(c);
+            }
+            ',' => {
+                line.push(c);
+                out.push((depth, std::mem::take(&mut line)));
+            }
+            ':' => line.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => line.push(c),
         }
     }
+    if !line.is_empty() {
+        out.push((depth, line));
+    }
+    out
 }
 
 fn content_width(app: &App) -> usize {
@@ -127,7 +225,9 @@ fn content_width(app: &App) -> usize {
 
 /// Lines of the current tab (for scroll limits; matches what `render` draws).
 pub fn line_count(app: &App) -> usize {
-    let (Some(d), Some(f)) = (app.detail.as_ref(), app.detail_finding()) else { return 1 };
+    let (Some(d), Some(f)) = (app.detail.as_ref(), app.detail_finding()) else {
+        return 1;
+    };
     match d.tab {
         DetailTab::Summary => summary(f, content_width(app)).len(),
         DetailTab::Resources => resources(f, content_width(app)).len(),
@@ -142,43 +242,97 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
         .iter()
         .enumerate()
         .flat_map(|(i, tab)| {
-            let style = if *tab == d.tab { t.style("selection") } else { t.style("text.muted") };
-            [Span::styled(format!(" {} {} ", i + 1, tab.title()), style), Span::raw(" ")]
+            let style = if *tab == d.tab {
+                t.style("selection")
+            } else {
+                t.style("text.muted")
+            };
+            [
+                Span::styled(format!(" {} {} ", i + 1, tab.title()), style),
+                Span::raw(" "),
+            ]
         })
         .collect();
     let title_area = Rect { height: 1, ..area };
     Line::from(tabs).render(title_area, buf);
-    let body = Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area };
+    let body = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
     let block = super::block(app, "Finding", true);
     let inner = block.inner(body);
     block.render(body, buf);
     let Some(f) = app.detail_finding() else {
-        buf.set_string(inner.x, inner.y, "this finding is no longer present (archived or removed)", t.style("text.muted"));
+        buf.set_string(
+            inner.x,
+            inner.y,
+            "this finding is no longer present (archived or removed)",
+            t.style("text.muted"),
+        );
         return;
     };
     let width = usize::from(inner.width);
     let lines: Vec<Line> = match d.tab {
         DetailTab::Summary | DetailTab::Resources => {
-            let rows = if d.tab == DetailTab::Summary { summary(f, width) } else { resources(f, width) };
+            let rows = if d.tab == DetailTab::Summary {
+                summary(f, width)
+            } else {
+                resources(f, width)
+            };
             rows.into_iter()
                 .map(|(label, value)| {
                     let style = if label == "Severity" {
-                        t.style(&format!("severity.{}", f.severity.as_str().to_ascii_lowercase()))
+                        t.style(&format!(
+                            "severity.{}",
+                            f.severity.as_str().to_ascii_lowercase()
+                        ))
                     } else {
                         t.style("text")
                     };
-                    Line::from(vec![Span::styled(format!("{label:<15} "), t.style("text.muted")), Span::styled(value, style)])
+                    Line::from(vec![
+                        Span::styled(format!("{label:<15} "), t.style("text.muted")),
+                        Span::styled(value, style),
+                    ])
                 })
                 .collect()
         }
         DetailTab::Raw => raw_lines(app).into_iter().map(Line::raw).collect(),
     };
-    Paragraph::new(lines).scroll((d.scroll, d.hscroll)).style(t.base()).render(inner, buf);
+    Paragraph::new(lines)
+        .scroll((d.scroll, d.hscroll))
+        .style(t.base())
+        .render(inner, buf);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_is_indented_in_received_order() {
+        let lines = indent_json(r#"{"b": 1, "a": {"x": [1, 2], "e": {}}, "s": "q\"{,"}"#);
+        let text: Vec<String> = lines
+            .iter()
+            .map(|(d, t)| format!("{}{t}", "  ".repeat(*d)))
+            .collect();
+        assert_eq!(
+            text,
+            vec![
+                "{",
+                "  \"b\": 1,",
+                "  \"a\": {",
+                "    \"x\": [",
+                "      1,",
+                "      2",
+                "    ],",
+                "    \"e\": {}",
+                "  },",
+                "  \"s\": \"q\\\"{,\"",
+                "}",
+            ]
+        );
+    }
 
     #[test]
     fn wrap_respects_width_and_sanitises() {

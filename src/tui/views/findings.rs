@@ -18,12 +18,25 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
     for (c, w) in &cols {
         let mut label = c.header().to_string();
         if *c == app.sort.column {
-            label.push_str(t.symbol(if app.sort.descending { "sort.desc" } else { "sort.asc" }));
+            label.push_str(t.symbol(if app.sort.descending {
+                "sort.desc"
+            } else {
+                "sort.asc"
+            }));
         }
-        buf.set_string(x, area.y, sanitize::fit(&label, usize::from(*w)), t.style("header"));
+        buf.set_string(
+            x,
+            area.y,
+            sanitize::fit(&label, usize::from(*w)),
+            t.style("header"),
+        );
         x += w + 1;
     }
-    let body = Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area };
+    let body = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
     if app.view.is_empty() {
         let msg = if app.snapshot.findings.is_empty() {
             "no findings yet: waiting for the first poll"
@@ -33,13 +46,22 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
         buf.set_string(body.x + 2, body.y + 1, msg, t.style("text.muted"));
         return;
     }
-    let stale: std::collections::HashSet<&str> =
-        app.snapshot.sources.iter().filter(|s| s.stale).map(|s| s.info.key.as_str()).collect();
+    let stale: std::collections::HashSet<&str> = app
+        .snapshot
+        .sources
+        .iter()
+        .filter(|s| s.stale)
+        .map(|s| s.info.key.as_str())
+        .collect();
     let end = (app.offset + usize::from(body.height)).min(app.view.len());
     for (row, vi) in (app.offset..end).enumerate() {
         let f = app.finding(vi).expect("visible row");
         let y = body.y + row as u16;
-        let rect = Rect { y, height: 1, ..body };
+        let rect = Rect {
+            y,
+            height: 1,
+            ..body
+        };
         let selected = vi == app.selected;
         let marked = app.marks.contains(&f.id);
         let mut style = t.base();
@@ -56,13 +78,31 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
             style = style.patch(t.style("selection"));
         }
         buf.set_style(rect, style);
-        let mark = if marked { t.symbol("mark") } else { t.symbol("unmark") };
+        let mark = if marked {
+            t.symbol("mark")
+        } else {
+            t.symbol("unmark")
+        };
         buf.set_string(body.x, y, sanitize::fit(mark, 1), style);
         let mut x = body.x + 2;
         for (c, w) in &cols {
             let cell_style = match c {
-                Column::Severity => cell(style, t.style(&format!("severity.{}", f.severity.as_str().to_ascii_lowercase())), selected),
-                Column::Workflow => cell(style, t.style(&format!("workflow.{}", f.workflow.as_str().to_ascii_lowercase())), selected),
+                Column::Severity => cell(
+                    style,
+                    t.style(&format!(
+                        "severity.{}",
+                        f.severity.as_str().to_ascii_lowercase()
+                    )),
+                    selected,
+                ),
+                Column::Workflow => cell(
+                    style,
+                    t.style(&format!(
+                        "workflow.{}",
+                        f.workflow.as_str().to_ascii_lowercase()
+                    )),
+                    selected,
+                ),
                 _ => style,
             };
             let text = c.text(f, app.now);

@@ -26,7 +26,12 @@ pub fn render(frame: &mut Frame, app: &App) {
         too_small(area, buf, app);
         return;
     }
-    let [top, main, status] = Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(2)]).areas(area);
+    let [top, main, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(2),
+    ])
+    .areas(area);
     top_bar(top, buf, app);
     match &app.detail {
         Some(_) => detail::render(main, buf, app),
@@ -43,10 +48,21 @@ fn too_small(area: Rect, buf: &mut Buffer, app: &App) {
         "terminal too small: need {MIN_WIDTH}×{MIN_HEIGHT}, have {}×{}",
         area.width, area.height
     );
-    let lines = vec![Line::styled(text, app.theme.style("error")), Line::raw("enlarge the window, or press q to quit")];
+    let lines = vec![
+        Line::styled(text, app.theme.style("error")),
+        Line::raw("enlarge the window, or press q to quit"),
+    ];
     let y = area.height / 2;
-    let rect = Rect { x: area.x, y: area.y + y.saturating_sub(1), width: area.width, height: area.height.saturating_sub(y.saturating_sub(1)) };
-    Paragraph::new(lines).centered().wrap(ratatui::widgets::Wrap { trim: true }).render(rect, buf);
+    let rect = Rect {
+        x: area.x,
+        y: area.y + y.saturating_sub(1),
+        width: area.width,
+        height: area.height.saturating_sub(y.saturating_sub(1)),
+    };
+    Paragraph::new(lines)
+        .centered()
+        .wrap(ratatui::widgets::Wrap { trim: true })
+        .render(rect, buf);
 }
 
 /// A block with borders unless the screen-reader mode asks for none; ASCII borders in ASCII mode.
@@ -71,7 +87,10 @@ pub fn block<'a>(app: &App, title: &'a str, focused: bool) -> Block<'a> {
     };
     b.borders(Borders::ALL)
         .border_set(set)
-        .border_style(app.theme.style(if focused { "border.focused" } else { "border" }))
+        .border_style(
+            app.theme
+                .style(if focused { "border.focused" } else { "border" }),
+        )
 }
 
 fn top_bar(area: Rect, buf: &mut Buffer, app: &App) {
@@ -82,19 +101,36 @@ fn top_bar(area: Rect, buf: &mut Buffer, app: &App) {
         spans.push(Span::raw(" "));
     }
     if app.frozen {
-        let waiting = if app.held.is_some() { " (updates waiting)" } else { "" };
-        spans.push(Span::styled(format!(" FROZEN{waiting} "), t.style("frozen.badge")));
+        let waiting = if app.held.is_some() {
+            " (updates waiting)"
+        } else {
+            ""
+        };
+        spans.push(Span::styled(
+            format!(" FROZEN{waiting} "),
+            t.style("frozen.badge"),
+        ));
         spans.push(Span::raw(" "));
     }
     if app.opts.read_only {
         spans.push(Span::styled(" READ-ONLY ", t.style("text.emphasis")));
         spans.push(Span::raw(" "));
     }
-    let arrow = t.symbol(if app.sort.descending { "sort.desc" } else { "sort.asc" });
-    spans.push(Span::styled(format!(" sort {}{arrow}", app.sort.column.header().to_lowercase()), t.style("text.muted")));
+    let arrow = t.symbol(if app.sort.descending {
+        "sort.desc"
+    } else {
+        "sort.asc"
+    });
+    spans.push(Span::styled(
+        format!(" sort {}{arrow}", app.sort.column.header().to_lowercase()),
+        t.style("text.muted"),
+    ));
     if !app.filter_text.is_empty() {
         spans.push(Span::styled("  filter ", t.style("text.muted")));
-        spans.push(Span::styled(sanitize::bounded(&app.filter_text, 60).into_owned(), t.style("filter.input")));
+        spans.push(Span::styled(
+            sanitize::bounded(&app.filter_text, 60).into_owned(),
+            t.style("filter.input"),
+        ));
     }
     if app.show_archived {
         spans.push(Span::styled("  +archived", t.style("text.muted")));
@@ -104,16 +140,26 @@ fn top_bar(area: Rect, buf: &mut Buffer, app: &App) {
 
 fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
     let t = &app.theme;
-    let [line1, line2] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let [line1, line2] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     buf.set_style(line1, t.style("statusbar"));
     let s = &app.snapshot;
     let total = s.findings.len();
-    let mut spans = vec![Span::styled(format!(" {} shown of {total}", app.view.len()), t.style("statusbar"))];
+    let mut spans = vec![Span::styled(
+        format!(" {} shown of {total}", app.view.len()),
+        t.style("statusbar"),
+    )];
     if !app.marks.is_empty() {
-        spans.push(Span::styled(format!(" · {} marked", app.marks.len()), t.style("statusbar")));
+        spans.push(Span::styled(
+            format!(" · {} marked", app.marks.len()),
+            t.style("statusbar"),
+        ));
     }
     if s.skipped > 0 {
-        spans.push(Span::styled(format!(" · {} malformed skipped", s.skipped), t.style("status.error")));
+        spans.push(Span::styled(
+            format!(" · {} malformed skipped", s.skipped),
+            t.style("status.error"),
+        ));
     }
     let (mut ok, mut thr, mut err, mut pending) = (0, 0, 0, 0);
     for src in s.sources.iter() {
@@ -125,19 +171,34 @@ fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
         }
     }
     spans.push(Span::styled(" │ sources ", t.style("statusbar")));
-    spans.push(Span::styled(format!("{} {ok} ok", t.symbol("ok")), t.style("status.ok")));
+    spans.push(Span::styled(
+        format!("{} {ok} ok", t.symbol("ok")),
+        t.style("status.ok"),
+    ));
     if thr > 0 {
-        spans.push(Span::styled(format!(" {} {thr} throttled", t.symbol("throttled")), t.style("status.throttled")));
+        spans.push(Span::styled(
+            format!(" {} {thr} throttled", t.symbol("throttled")),
+            t.style("status.throttled"),
+        ));
     }
     if err > 0 {
-        spans.push(Span::styled(format!(" {} {err} error", t.symbol("error")), t.style("status.error")));
+        spans.push(Span::styled(
+            format!(" {} {err} error", t.symbol("error")),
+            t.style("status.error"),
+        ));
     }
     if pending > 0 {
-        spans.push(Span::styled(format!(" {} {pending} pending", t.symbol("stale")), t.style("status.stale")));
+        spans.push(Span::styled(
+            format!(" {} {pending} pending", t.symbol("stale")),
+            t.style("status.stale"),
+        ));
     }
     let stale = s.stale_sources();
     if stale > 0 && total > 0 {
-        spans.push(Span::styled(format!(" · cached data from {stale} source(s)"), t.style("status.stale")));
+        spans.push(Span::styled(
+            format!(" · cached data from {stale} source(s)"),
+            t.style("status.stale"),
+        ));
     }
     let last = match s.last_ok {
         Some(ms) => format!(" │ last poll {} ago", format_age(app.now, ms)),
@@ -148,13 +209,26 @@ fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
 
     // Second line: the latest message, else the latest source error, else key hints.
     let line = if let Some((level, text)) = &app.message {
-        let style = if *level == Level::Error { t.style("error") } else { t.style("text") };
+        let style = if *level == Level::Error {
+            t.style("error")
+        } else {
+            t.style("text")
+        };
         Line::styled(format!(" {}", sanitize::line(text)), style)
     } else if let Some(src) = s.sources.iter().find(|x| x.health.last_error.is_some()) {
         let e = src.health.last_error.as_deref().unwrap_or_default();
         Line::styled(
-            format!(" {} {}: {}", src.health.state.as_str(), sanitize::line(&src.info.key), sanitize::line(e)),
-            t.style(if src.health.state == HealthState::Throttled { "status.throttled" } else { "status.error" }),
+            format!(
+                " {} {}: {}",
+                src.health.state.as_str(),
+                sanitize::line(&src.info.key),
+                sanitize::line(e)
+            ),
+            t.style(if src.health.state == HealthState::Throttled {
+                "status.throttled"
+            } else {
+                "status.error"
+            }),
         )
     } else if let Some(e) = &s.store_error {
         Line::styled(format!(" store: {}", sanitize::line(e)), t.style("error"))
@@ -169,9 +243,24 @@ fn hints(app: &App) -> Line<'static> {
     let t = &app.theme;
     let mut spans = Vec::new();
     let wanted: &[(super::keymap::Action, &str)] = if app.detail.is_some() {
-        &[(Back, "back"), (NextTab, "tab"), (MoveDown, "scroll"), (SetWorkflow, "workflow"), (Help, "help")]
+        &[
+            (Back, "back"),
+            (NextTab, "tab"),
+            (MoveDown, "scroll"),
+            (SetWorkflow, "workflow"),
+            (Help, "help"),
+        ]
     } else {
-        &[(Help, "help"), (Filter, "filter"), (Open, "open"), (Mark, "mark"), (SetWorkflow, "workflow"), (Palette, "commands"), (Freeze, "freeze"), (Quit, "quit")]
+        &[
+            (Help, "help"),
+            (Filter, "filter"),
+            (Open, "open"),
+            (Mark, "mark"),
+            (SetWorkflow, "workflow"),
+            (Palette, "commands"),
+            (Freeze, "freeze"),
+            (Quit, "quit"),
+        ]
     };
     for (a, label) in wanted {
         if app.opts.read_only && *a == SetWorkflow {
@@ -189,7 +278,12 @@ fn hints(app: &App) -> Line<'static> {
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
-    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
 }
 
 pub fn clear(area: Rect, buf: &mut Buffer, style: Style) {

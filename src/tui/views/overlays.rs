@@ -18,8 +18,14 @@ fn caret(ta: &TextArea, area: Rect) -> Position {
     let c = ta.screen_cursor();
     let (top, left) = ta.scroll_offset();
     Position {
-        x: area.x + (c.col as u16).saturating_sub(left).min(area.width.saturating_sub(1)),
-        y: area.y + (c.row as u16).saturating_sub(top).min(area.height.saturating_sub(1)),
+        x: area.x
+            + (c.col as u16)
+                .saturating_sub(left)
+                .min(area.width.saturating_sub(1)),
+        y: area.y
+            + (c.row as u16)
+                .saturating_sub(top)
+                .min(area.height.saturating_sub(1)),
     }
 }
 
@@ -30,11 +36,20 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
     match &app.overlay {
         Overlay::None => None,
         Overlay::Filter(ta) => {
-            let rect = Rect { x: area.x, y: area.bottom() - 3, width: area.width, height: 1 };
+            let rect = Rect {
+                x: area.x,
+                y: area.bottom() - 3,
+                width: area.width,
+                height: 1,
+            };
             clear(rect, buf, t.style("filter.input"));
             let label = "/ ";
             buf.set_string(rect.x, rect.y, label, t.style("help.key"));
-            let input = Rect { x: rect.x + 2, width: rect.width - 2, ..rect };
+            let input = Rect {
+                x: rect.x + 2,
+                width: rect.width - 2,
+                ..rect
+            };
             ta.render(input, buf);
             Some(caret(ta, input))
         }
@@ -45,14 +60,32 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
             let inner = b.inner(rect);
             b.render(rect, buf);
             buf.set_string(inner.x, inner.y, ":", t.style("help.key"));
-            let input = Rect { x: inner.x + 1, y: inner.y, width: inner.width - 1, height: 1 };
+            let input = Rect {
+                x: inner.x + 1,
+                y: inner.y,
+                width: inner.width - 1,
+                height: 1,
+            };
             p.input.render(input, buf);
             let matches = p.matches();
-            for (i, e) in matches.iter().take(usize::from(inner.height.saturating_sub(2))).enumerate() {
-                let style = if i == p.selected { t.style("selection") } else { t.style("dialog") };
+            for (i, e) in matches
+                .iter()
+                .take(usize::from(inner.height.saturating_sub(2)))
+                .enumerate()
+            {
+                let style = if i == p.selected {
+                    t.style("selection")
+                } else {
+                    t.style("dialog")
+                };
                 let y = inner.y + 2 + i as u16;
                 let line = format!("{:<16} {}", e.name, e.description);
-                buf.set_string(inner.x, y, sanitize::fit(&line, usize::from(inner.width)), style);
+                buf.set_string(
+                    inner.x,
+                    y,
+                    sanitize::fit(&line, usize::from(inner.width)),
+                    style,
+                );
             }
             Some(caret(&p.input, input))
         }
@@ -62,7 +95,10 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
             let b = block(app, "Help (Esc closes, j/k scroll)", true);
             let mut lines = Vec::new();
             for section in app.keymap.help() {
-                lines.push(Line::styled(section.title.to_string(), t.style("help.section")));
+                lines.push(Line::styled(
+                    section.title.to_string(),
+                    t.style("help.section"),
+                ));
                 for (keys, desc, _) in section.entries {
                     lines.push(Line::from(vec![
                         Span::styled(format!("  {keys:<24}"), t.style("help.key")),
@@ -79,7 +115,10 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
             ] {
                 lines.push(Line::styled(l, t.style("dialog")));
             }
-            Paragraph::new(lines).block(b).scroll((*scroll, 0)).render(rect, buf);
+            Paragraph::new(lines)
+                .block(b)
+                .scroll((*scroll, 0))
+                .render(rect, buf);
             None
         }
         Overlay::Sources { scroll } => {
@@ -95,17 +134,36 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
                     crate::poller::HealthState::Error => "status.error",
                     crate::poller::HealthState::Pending => "status.stale",
                 });
-                let last = s.health.last_ok.map_or("never".into(), |t| format!("{} ago", format_age(app.now, t)));
+                let last = s.health.last_ok.map_or("never".into(), |t| {
+                    format!("{} ago", format_age(app.now, t))
+                });
                 lines.push(Line::from(vec![
                     Span::styled(format!("{:<10}", state.as_str()), style),
-                    Span::styled(format!("{:<36}", sanitize::bounded(&s.info.key, 35)), t.style("dialog")),
-                    Span::styled(format!("{:>6} findings  last ok {last}{}", s.findings, if s.stale { "  (cached)" } else { "" }), t.style("text.muted")),
+                    Span::styled(
+                        format!("{:<36}", sanitize::bounded(&s.info.key, 35)),
+                        t.style("dialog"),
+                    ),
+                    Span::styled(
+                        format!(
+                            "{:>6} findings  last ok {last}{}",
+                            s.findings,
+                            if s.stale { "  (cached)" } else { "" }
+                        ),
+                        t.style("text.muted"),
+                    ),
                 ]));
                 if let Some(e) = &s.health.last_error {
-                    lines.push(Line::styled(format!("          {}", sanitize::bounded(e, 300)), style));
+                    lines.push(Line::styled(
+                        format!("          {}", sanitize::bounded(e, 300)),
+                        style,
+                    ));
                 }
             }
-            Paragraph::new(lines).block(b).wrap(Wrap { trim: false }).scroll((*scroll, 0)).render(rect, buf);
+            Paragraph::new(lines)
+                .block(b)
+                .wrap(Wrap { trim: false })
+                .scroll((*scroll, 0))
+                .render(rect, buf);
             None
         }
         Overlay::Workflow(d) => {
@@ -126,18 +184,48 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
                 } else {
                     t.style("dialog")
                 };
-                buf.set_string(inner.x + 1, y, format!("{} {marker} {}", i + 1, w.as_str()), style);
+                buf.set_string(
+                    inner.x + 1,
+                    y,
+                    format!("{} {marker} {}", i + 1, w.as_str()),
+                    style,
+                );
                 y += 1;
             }
             y += 1;
             let focus_note = d.focus == Focus::Note;
-            buf.set_string(inner.x + 1, y, "Note:", t.style(if focus_note { "border.focused" } else { "text.muted" }));
-            let note_area = Rect { x: inner.x + 1, y: y + 1, width: inner.width.saturating_sub(2), height: 4 };
+            buf.set_string(
+                inner.x + 1,
+                y,
+                "Note:",
+                t.style(if focus_note {
+                    "border.focused"
+                } else {
+                    "text.muted"
+                }),
+            );
+            let note_area = Rect {
+                x: inner.x + 1,
+                y: y + 1,
+                width: inner.width.saturating_sub(2),
+                height: 4,
+            };
             d.note.render(note_area, buf);
-            let help = "1-4 status · Tab note/status · Enter apply · Alt-Enter newline · Esc cancel";
-            buf.set_string(inner.x + 1, inner.bottom() - 1, sanitize::fit(help, usize::from(inner.width - 1)), t.style("text.muted"));
+            let help =
+                "1-4 status · Tab note/status · Enter apply · Alt-Enter newline · Esc cancel";
+            buf.set_string(
+                inner.x + 1,
+                inner.bottom() - 1,
+                sanitize::fit(help, usize::from(inner.width - 1)),
+                t.style("text.muted"),
+            );
             if let Some(e) = &d.error {
-                buf.set_string(inner.x + 1, inner.bottom() - 2, sanitize::fit(e, usize::from(inner.width - 1)), t.style("error"));
+                buf.set_string(
+                    inner.x + 1,
+                    inner.bottom() - 2,
+                    sanitize::fit(e, usize::from(inner.width - 1)),
+                    t.style("error"),
+                );
             }
             focus_note.then(|| caret(&d.note, note_area))
         }
