@@ -222,10 +222,10 @@ impl Hub {
                         self.store_result(r);
                     }
                 }
-                if let Some(s) = self.sources.get_mut(&source) {
-                    if kind != SyncKind::Incremental {
-                        s.stale = false;
-                    }
+                if let Some(s) = self.sources.get_mut(&source)
+                    && kind != SyncKind::Incremental
+                {
+                    s.stale = false;
                 }
                 if let Some(store) = self.store.as_ref() {
                     let full = (kind != SyncKind::Incremental).then_some(started_at);

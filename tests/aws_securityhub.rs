@@ -355,10 +355,10 @@ async fn incremental_poll_and_reconcile_catch_new_findings_and_edits_by_others()
         .unwrap()
         .to_string();
     'found: loop {
-        if let SourceEvent::Upsert { items, .. } = next(&mut rx).await {
-            if items.iter().any(|n| n.finding.id == new_id) {
-                break 'found;
-            }
+        if let SourceEvent::Upsert { items, .. } = next(&mut rx).await
+            && items.iter().any(|n| n.finding.id == new_id)
+        {
+            break 'found;
         }
     }
     let SourceEvent::SyncDone { kind, .. } = (loop {

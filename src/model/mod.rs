@@ -166,12 +166,16 @@ impl ComplianceStatus {
 
 /// Which kind of provider produced a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
 pub enum Provider {
+    #[serde(rename = "aws-securityhub")]
     AwsSecurityHub,
+    #[serde(rename = "azure-defender")]
     AzureDefender,
+    #[serde(rename = "gcp-scc")]
     GcpScc,
+    #[serde(rename = "sarif")]
     Sarif,
+    #[serde(rename = "demo")]
     Demo,
 }
 
@@ -305,6 +309,31 @@ impl Finding {
 }
 
 /// Identifies a finding for BatchUpdateFindings-style calls.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_names_agree() {
+        for p in [
+            Provider::AwsSecurityHub,
+            Provider::AzureDefender,
+            Provider::GcpScc,
+            Provider::Sarif,
+            Provider::Demo,
+        ] {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+    }
+
+    #[test]
+    fn severity_parse_and_order() {
+        assert_eq!(Severity::parse("Crit"), Some(Severity::Critical));
+        assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Informational);
+        assert_eq!(Workflow::parse("SUPPRESSED"), Some(Workflow::Suppressed));
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FindingRef {
     pub id: String,

@@ -27,8 +27,9 @@ async fn next_done(rx: &mut mpsc::Receiver<SourceEvent>, key: &str) -> (SyncKind
 async fn full_then_incremental_then_reconcile() {
     let src = MemorySource::new("m");
     let now = now_ms();
+    // 10 s apart: only the newest lies inside the 5 s overlap before the watermark.
     for i in 0..250 {
-        src.put(sample_finding(i, now - 60_000));
+        src.put(sample_finding(i, now - 3_600_000 - i as i64 * 10_000));
     }
     let (tx, mut rx) = mpsc::channel(4);
     let p = Poller::spawn(
@@ -38,9 +39,9 @@ async fn full_then_incremental_then_reconcile() {
         tx,
     );
     assert_eq!(next_done(&mut rx, "m").await, (SyncKind::Full, 250));
-    // Only the new finding (plus the overlap window) comes back incrementally.
+    // The new finding comes back incrementally, plus the one inside the overlap window.
     src.put(sample_finding(999, now_ms()));
-    assert_eq!(next_done(&mut rx, "m").await, (SyncKind::Incremental, 1));
+    assert_eq!(next_done(&mut rx, "m").await, (SyncKind::Incremental, 2));
     tokio::time::advance(Duration::from_secs(100)).await;
     let mut kinds = Vec::new();
     for _ in 0..12 {
@@ -87,14 +88,15 @@ async fn a_failing_source_backs_off_while_others_keep_working() {
     assert_eq!(bad_health[1].failures, 2, "consecutive failures counted");
     // Backoff: 3 failures within ~2+4 s, then a success.
     loop {
-        if let SourceEvent::Health { source, health } = rx.recv().await.unwrap() {
-            if source == "bad" && health.state == HealthState::Ok {
-                assert_eq!(health.failures, 0);
-                break;
-            }
+        if let SourceEvent::Health { source, health } = rx.recv().await.unwrap()
+            && source == "bad"
+            && health.state == HealthState::Ok
+        {
+            assert_eq!(health.failures, 0);
+            break;
         }
     }
-    assert_eq!(bad.calls(), 4);
+    assert!(bad.calls() >= 4, "three failures then a success");
     p.shutdown();
 }
 
@@ -106,7 +108,7 @@ fn backoff_grows_and_is_capped() {
     let b30 = backoff(&s, 30).as_secs_f64();
     assert!((1.6..=2.4).contains(&b1), "{b1}");
     assert!((6.4..=9.6).contains(&b3), "{b3}");
-    assert!(b30 <= 60.0 && b30 >= 48.0, "{b30}");
+    assert!((48.0..=60.0).contains(&b30), "{b30}");
 }
 
 #[tokio::test]

@@ -267,15 +267,15 @@ fn control_id(
     fields: Option<&HashMap<Str<'_>, Str<'_>>>,
     generator: Option<&str>,
 ) -> Option<String> {
-    if let Some(id) = c.and_then(|c| c.security_control_id.as_deref()) {
-        if !id.is_empty() {
-            return Some(id.to_string());
-        }
+    if let Some(id) = c.and_then(|c| c.security_control_id.as_deref())
+        && !id.is_empty()
+    {
+        return Some(id.to_string());
     }
-    if let Some(id) = fields.and_then(|f| f.get("ControlId")) {
-        if !id.is_empty() {
-            return Some(id.to_string());
-        }
+    if let Some(id) = fields.and_then(|f| f.get("ControlId"))
+        && !id.is_empty()
+    {
+        return Some(id.to_string());
     }
     let g = generator?;
     let looks_like_control = g.starts_with("security-control/")
@@ -296,10 +296,10 @@ fn region_of(a: &Asff<'_>) -> String {
     if let Some(r) = a.region.as_deref().filter(|r| !r.is_empty()) {
         return r.to_string();
     }
-    if let Some(r) = a.resources.first().and_then(|r| r.region.as_deref()) {
-        if !r.is_empty() {
-            return r.to_string();
-        }
+    if let Some(r) = a.resources.first().and_then(|r| r.region.as_deref())
+        && !r.is_empty()
+    {
+        return r.to_string();
     }
     a.product_arn.split(':').nth(3).unwrap_or("").to_string()
 }

@@ -323,7 +323,7 @@ mod tests {
         );
         assert_eq!(s.source_state("k").unwrap().watermark, Some(5));
         assert_eq!(s.source_state("other").unwrap(), SourceState::default());
-        s.remove(&[orig.finding.id.clone()]).unwrap();
+        s.remove(std::slice::from_ref(&orig.finding.id)).unwrap();
         assert_eq!(s.count(), 119);
     }
 

@@ -197,14 +197,30 @@ impl App {
             self.show_archived,
             self.now,
         );
-        if let Some(id) = keep {
-            if let Some(pos) = self
+        if let Some(id) = keep
+            && let Some(pos) = self
                 .view
                 .iter()
                 .position(|&i| self.snapshot.findings[i as usize].id == id)
-            {
-                self.selected = pos;
-            }
+        {
+            self.selected = pos;
+        }
+        self.clamp();
+    }
+
+    /// Drops rows the (narrower) filter no longer matches, without re-sorting.
+    fn refine(&mut self) {
+        let keep = self.selected_finding().map(|f| f.id.clone());
+        let (findings, filter, now) = (&self.snapshot.findings, &self.filter, self.now);
+        self.view
+            .retain(|&i| filter.matches(&findings[i as usize], now));
+        if let Some(id) = keep
+            && let Some(pos) = self
+                .view
+                .iter()
+                .position(|&i| self.snapshot.findings[i as usize].id == id)
+        {
+            self.selected = pos;
         }
         self.clamp();
     }
@@ -220,6 +236,28 @@ impl App {
         self.offset = self
             .offset
             .min(self.view.len().saturating_sub(rows.min(self.view.len())));
+    }
+
+    /// Every time-dependent string currently visible.
+    fn clock_text(&self, now: i64) -> Vec<String> {
+        let rows = self.table_rows();
+        let mut out: Vec<String> = (self.offset..(self.offset + rows).min(self.view.len()))
+            .filter_map(|i| self.finding(i))
+            .map(|f| crate::model::format_age(now, f.created_at))
+            .collect();
+        out.extend(
+            self.snapshot
+                .last_ok
+                .map(|t| crate::model::format_age(now, t)),
+        );
+        out.extend(
+            self.snapshot
+                .sources
+                .iter()
+                .filter_map(|s| s.health.last_ok)
+                .map(|t| crate::model::format_age(now, t)),
+        );
+        out
     }
 
     fn info(&mut self, text: impl Into<String>) {
@@ -249,7 +287,8 @@ impl App {
                 self.dirty = true;
             }
             Msg::Tick(now) => {
-                if now / 60_000 != self.now / 60_000 {
+                // Redraw only if some text on screen (ages, "last poll") would change.
+                if self.clock_text(now) != self.clock_text(self.now) {
                     self.dirty = true;
                 }
                 self.now = now;
@@ -405,11 +444,11 @@ impl App {
             Action::Palette => self.overlay = Overlay::Palette(Palette::new()),
             Action::Freeze => {
                 self.frozen = !self.frozen;
-                if !self.frozen {
-                    if let Some(s) = self.held.take() {
-                        self.snapshot = s;
-                        self.recompute();
-                    }
+                if !self.frozen
+                    && let Some(s) = self.held.take()
+                {
+                    self.snapshot = s;
+                    self.recompute();
                 }
             }
             Action::Mark => {
@@ -553,10 +592,16 @@ impl App {
                 let text = ta.lines().join(" ");
                 match Filter::parse(&text) {
                     Ok(f) => {
+                        // Typing more only narrows: filter the current rows, order is kept.
+                        let narrows = f.narrows(&self.filter);
                         self.filter = f;
                         self.filter_text = text;
                         self.message = None;
-                        self.recompute();
+                        if narrows {
+                            self.refine();
+                        } else {
+                            self.recompute();
+                        }
                     }
                     Err(e) => self.error(format!("filter: {e}")),
                 }

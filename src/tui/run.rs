@@ -311,6 +311,9 @@ pub async fn run_terminal(
     snapshots: watch::Receiver<Arc<Snapshot>>,
     ctx: EffectContext,
 ) -> anyhow::Result<()> {
+    // We choose colours (and honour NO_COLOR) ourselves; crossterm's own NO_COLOR handling
+    // would emit bare resets that wipe reverse video.
+    crossterm::style::force_color_output(true);
     let _guard = super::terminal::TerminalGuard::enter()?;
     let backend = ratatui::backend::CrosstermBackend::new(SyncWriter::new(std::io::stdout()));
     let mut terminal = Terminal::new(backend)?;

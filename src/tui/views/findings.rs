@@ -64,18 +64,19 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
         };
         let selected = vi == app.selected;
         let marked = app.marks.contains(&f.id);
+        // Layers patch only what they set (overlay), selection last so it always shows.
         let mut style = t.base();
         if stale.contains(f.source.as_str()) {
-            style = style.patch(t.style("row.stale"));
+            style = style.patch(t.overlay("row.stale"));
         }
         if app.snapshot.changed.contains(&f.id) {
-            style = style.patch(t.style("row.changed"));
+            style = style.patch(t.overlay("row.changed"));
         }
         if marked {
-            style = style.patch(t.style("marked"));
+            style = style.patch(t.overlay("marked"));
         }
         if selected {
-            style = style.patch(t.style("selection"));
+            style = style.patch(t.overlay("selection"));
         }
         buf.set_style(rect, style);
         let mark = if marked {

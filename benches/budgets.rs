@@ -1,0 +1,275 @@
+//! Budget checks that criterion does not express: render p99, peak RSS holding 100k
+//! findings, and bytes written to the terminal while idle. Prints one line per number.
+//!
+//!   cargo bench --bench budgets
+
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use agent_hubble::hub::{Hub, HubInput, Snapshot};
+use agent_hubble::model::Finding;
+use agent_hubble::poller::SourceEvent;
+use agent_hubble::sources::SourceInfo;
+use agent_hubble::sources::asff::normalize_page;
+use agent_hubble::sources::demo::DemoFleet;
+use agent_hubble::tui::app::{App, Msg, Options};
+use agent_hubble::tui::table::{self, Sort};
+use ratatui::Terminal;
+
+const NOW: i64 = 1_763_800_000_000;
+
+fn theme() -> agent_hubble::tui::theme::Theme {
+    agent_hubble::tui::theme::load(
+        "default",
+        None,
+        agent_hubble::tui::color::ColorDepth::TrueColor,
+        false,
+    )
+    .unwrap()
+}
+
+fn keymap() -> agent_hubble::tui::keymap::Keymap {
+    agent_hubble::tui::keymap::load("default", None).unwrap()
+}
+
+/// 100k distinct findings, produced page by page as the poller receives them.
+fn pages(n_pages: usize, f: &mut impl FnMut(Vec<agent_hubble::sources::Normalized>)) {
+    for p in 0..n_pages {
+        let body = DemoFleet::new(p as u64, 100, NOW).body();
+        let mut page = normalize_page(&body, "bench/src").unwrap();
+        for n in &mut page.items {
+            n.finding.id = format!("{}/p{p}", n.finding.id);
+        }
+        f(page.items);
+    }
+}
+
+fn findings_100k() -> Vec<Arc<Finding>> {
+    let mut out = Vec::with_capacity(100_000);
+    pages(1000, &mut |items| {
+        out.extend(items.into_iter().map(|n| Arc::new(n.finding)))
+    });
+    out
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn normalise_ratio() {
+    let body = DemoFleet::new(42, 10_000, NOW).body();
+    let time = |f: &dyn Fn()| {
+        let mut best = f64::MAX;
+        for _ in 0..7 {
+            let t = Instant::now();
+            f();
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        best
+    };
+    let ours = time(&|| drop(std::hint::black_box(normalize_page(&body, "b").unwrap())));
+    let value = time(&|| {
+        drop(std::hint::black_box(
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+        ))
+    });
+    println!(
+        "normalise ASFF: {:.0} findings/s ({:.1} MB/s); serde_json::Value: {:.0} findings/s; ratio {:.2} (goal >= 0.33)",
+        10_000.0 / ours,
+        body.len() as f64 / ours / 1e6,
+        10_000.0 / value,
+        value / ours
+    );
+}
+
+fn filter_sort(all: &[Arc<Finding>]) {
+    let filter = agent_hubble::filter::Filter::parse("sev:>=medium -wf:resolved").unwrap();
+    let mut times: Vec<f64> = (0..30)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(table::compute(all, &filter, Sort::default(), false, NOW));
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    println!(
+        "filter+sort 100k: median {:.1} ms, max {:.1} ms (goal < 30 ms)",
+        percentile(&times, 0.5),
+        times[times.len() - 1]
+    );
+}
+
+fn render_p99(all: Vec<Arc<Finding>>) {
+    let snap = Arc::new(Snapshot {
+        findings: Arc::new(all),
+        ..Snapshot::default()
+    });
+    let mut app = App::new(Options::default(), theme(), keymap(), snap, NOW);
+    app.update(Msg::Resize(200, 60));
+    let mut term = Terminal::new(ratatui::backend::TestBackend::new(200, 60)).unwrap();
+    let mut times = Vec::new();
+    for i in 0..2000 {
+        // Move the selection so every frame differs, as when an analyst scrolls.
+        let down = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('j'));
+        app.update(Msg::Key(down));
+        let t = Instant::now();
+        term.draw(|f| agent_hubble::tui::views::render(f, &app))
+            .unwrap();
+        if i >= 100 {
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "render 200x60 over 100k: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms (goal p99 < 2 ms)",
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        times[times.len() - 1]
+    );
+}
+
+fn vm_hwm_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Runs in a fresh process: the real path (pages → hub with an on-disk store → snapshot → app).
+fn rss_child() {
+    let dir = std::env::temp_dir().join(format!("hubble-rss-{}", std::process::id()));
+    let store = agent_hubble::store::Store::open(&dir.join("h.db")).unwrap();
+    let info = SourceInfo {
+        key: "bench/src".into(),
+        provider: agent_hubble::model::Provider::Demo,
+        name: "b".into(),
+        region: "us-east-1".into(),
+    };
+    let (mut hub, rx) = Hub::new(Some(store), &[info]);
+    pages(1000, &mut |items| {
+        hub.apply(HubInput::Source(SourceEvent::Upsert {
+            source: "bench/src".into(),
+            items,
+            skipped: Vec::new(),
+        }));
+    });
+    hub.publish();
+    let snap = rx.borrow().clone();
+    let mut app = App::new(Options::default(), theme(), keymap(), snap.clone(), NOW);
+    app.update(Msg::Resize(200, 60));
+    println!("{} {:.1}", snap.findings.len(), vm_hwm_mb());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn peak_rss() {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .arg("--rss-child")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut parts = text.split_whitespace();
+    let (n, mb) = (parts.next().unwrap_or("?"), parts.next().unwrap_or("?"));
+    println!(
+        "peak RSS holding {n} findings (hub + SQLite store + snapshot + app): {mb} MB (goal < 300 MB)"
+    );
+}
+
+#[derive(Clone)]
+struct Counting(Arc<AtomicUsize>);
+
+impl Write for Counting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.fetch_add(buf.len(), Ordering::SeqCst);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn idle_bytes() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let count = Arc::new(AtomicUsize::new(0));
+        let backend = ratatui::backend::CrosstermBackend::new(
+            agent_hubble::tui::run::SyncWriter::new(Counting(count.clone())),
+        );
+        let mut term = Terminal::with_options(
+            backend,
+            ratatui::TerminalOptions {
+                viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 120, 40)),
+            },
+        )
+        .unwrap();
+        let body = DemoFleet::new(1, 2000, agent_hubble::model::now_ms()).body();
+        let list: Vec<Arc<Finding>> = normalize_page(&body, "s")
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|n| Arc::new(n.finding))
+            .collect();
+        let snap = Arc::new(Snapshot {
+            findings: Arc::new(list),
+            ..Snapshot::default()
+        });
+        let (_snap_tx, snap_rx) = tokio::sync::watch::channel(snap.clone());
+        let app = App::new(
+            Options::default(),
+            theme(),
+            keymap(),
+            snap,
+            agent_hubble::model::now_ms(),
+        );
+        let (hub_tx, _hub_rx) = tokio::sync::mpsc::channel(1);
+        let ctx = agent_hubble::tui::run::EffectContext {
+            sources: Default::default(),
+            hub: hub_tx,
+            audit: None::<Arc<Mutex<agent_hubble::audit::AuditLog>>>,
+            refresh: Arc::new(tokio::sync::Notify::new()),
+            actor: "bench".into(),
+        };
+        let events = futures::stream::pending::<std::io::Result<crossterm::event::Event>>();
+        let counter = count.clone();
+        let measure = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let start = counter.load(Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            (start, counter.load(Ordering::SeqCst) - start)
+        });
+        let run = agent_hubble::tui::run::run(&mut term, app, events, snap_rx, ctx);
+        let _ = tokio::time::timeout(Duration::from_secs(11), run).await;
+        let (first_frame, idle) = measure.await.unwrap();
+        println!("bytes written: first frame {first_frame}, then {idle} over 10 s idle (goal 0)");
+    });
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--rss-child") {
+        return rss_child();
+    }
+    // `cargo test --benches` runs bench binaries once; keep that quick.
+    if std::env::args().any(|a| a == "--test" || a == "--list")
+        || std::env::args().count() <= 1
+            && std::env::var("HUBBLE_BUDGETS_FULL").is_err()
+            && cfg!(debug_assertions)
+    {
+        println!("budgets: run with `cargo bench --bench budgets`");
+        return;
+    }
+    normalise_ratio();
+    let all = findings_100k();
+    filter_sort(&all);
+    render_p99(all);
+    peak_rss();
+    idle_bytes();
+}

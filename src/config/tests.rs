@@ -1,0 +1,74 @@
+use super::*;
+
+fn err(text: &str) -> String {
+    Config::parse(text, Path::new("c.toml"))
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn the_documented_shape_parses() {
+    let cfg = Config::parse(
+        r#"
+[[aws]]
+name = "security"
+regions = ["us-east-1", "eu-west-1"]
+role_arn = "arn:aws:iam::222222222222:role/Audit"
+external_id = "x"
+endpoint_url = "http://127.0.0.1:5000"
+
+[[aws]]
+name = "prod"
+regions = ["ap-southeast-2"]
+profile = "prod"
+"#,
+        Path::new("c.toml"),
+    )
+    .unwrap();
+    assert_eq!(cfg.aws.len(), 2);
+    assert_eq!(cfg.aws[0].regions.get_ref().len(), 2);
+    assert_eq!(cfg.poll.interval_secs, 60);
+    assert_eq!(cfg.ui.theme.get_ref(), "default");
+}
+
+#[test]
+fn errors_name_file_line_and_column() {
+    assert_eq!(
+        err("[[aws]]\nname = \"a\"\nregions = [\"us-east-1\", \"mars-1\"]\n"),
+        "c.toml:3:25: \"mars-1\" is not an AWS region name (like \"eu-west-1\")"
+    );
+    assert!(
+        err("[[aws]]\nname = \"a\"\nregion = [\"us-east-1\"]\n")
+            .starts_with("c.toml:3:1: unknown field `region`")
+    );
+    assert!(err("[ui]\ntheme = \n").starts_with("c.toml:2:"));
+    assert!(
+        err("[[aws]]\nname = \"a\"\nregions = [\"us-east-1\"]\nrole_arn = \"Audit\"\n")
+            .starts_with("c.toml:4:12: \"Audit\" is not an IAM role ARN")
+    );
+    let dup = err(
+        "[[aws]]\nname = \"a\"\nregions = [\"us-east-1\"]\n[[aws]]\nname = \"a\"\nregions = [\"us-east-1\"]\n",
+    );
+    assert_eq!(dup, "c.toml:5:8: aws name \"a\" is already used on line 2");
+    assert!(
+        err("[ui]\ncolor = \"purple\"\n").starts_with("c.toml:2:9:"),
+        "{}",
+        err("[ui]\ncolor = \"purple\"\n")
+    );
+}
+
+#[test]
+fn region_and_arn_shapes() {
+    for r in ["us-east-1", "eu-west-1", "us-gov-west-1", "ap-southeast-2"] {
+        assert!(is_region(r), "{r}");
+    }
+    for r in ["", "us-east", "US-EAST-1", "mars-1", "us-east-x"] {
+        assert!(!is_region(r), "{r}");
+    }
+    assert!(is_role_arn("arn:aws:iam::222222222222:role/Audit"));
+    assert!(is_role_arn(
+        "arn:aws-us-gov:iam::222222222222:role/path/Audit"
+    ));
+    assert!(!is_role_arn("arn:aws:iam::2222:role/Audit"));
+    assert!(!is_role_arn("arn:aws:iam::222222222222:user/Audit"));
+}
