@@ -34,10 +34,10 @@ fn keymap() -> agent_hubble::tui::keymap::Keymap {
     agent_hubble::tui::keymap::load("default", None).unwrap()
 }
 
-/// 100k distinct findings, produced page by page as the poller receives them.
+/// 100k distinct findings, 1,000 at a time (ids made unique per batch).
 fn pages(n_pages: usize, f: &mut impl FnMut(Vec<agent_hubble::sources::Normalized>)) {
     for p in 0..n_pages {
-        let body = DemoFleet::new(p as u64, 100, NOW).body();
+        let body = DemoFleet::new(p as u64, 1000, NOW).body();
         let mut page = normalize_page(&body, "bench/src").unwrap();
         for n in &mut page.items {
             n.finding.id = format!("{}/p{p}", n.finding.id);
@@ -48,7 +48,7 @@ fn pages(n_pages: usize, f: &mut impl FnMut(Vec<agent_hubble::sources::Normalize
 
 fn findings_100k() -> Vec<Arc<Finding>> {
     let mut out = Vec::with_capacity(100_000);
-    pages(1000, &mut |items| {
+    pages(100, &mut |items| {
         out.extend(items.into_iter().map(|n| Arc::new(n.finding)))
     });
     out
@@ -151,7 +151,7 @@ fn rss_child() {
         region: "us-east-1".into(),
     };
     let (mut hub, rx) = Hub::new(Some(store), &[info]);
-    pages(1000, &mut |items| {
+    pages(100, &mut |items| {
         hub.apply(HubInput::Source(SourceEvent::Upsert {
             source: "bench/src".into(),
             items,
