@@ -328,7 +328,8 @@ fn convert(a: Asff<'_>, source: &str) -> Result<Finding, String> {
         .product_name
         .as_deref()
         .or_else(|| fields.and_then(|f| f.get("aws/securityhub/ProductName").map(|s| s.as_ref())))
-        .unwrap_or("")
+        // `…:product/aws/guardduty` → `guardduty`, better than nothing.
+        .unwrap_or_else(|| a.product_arn.rsplit('/').next().unwrap_or(""))
         .to_string();
     let company_name = a
         .company_name

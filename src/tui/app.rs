@@ -130,6 +130,8 @@ pub struct App {
     pub size: (u16, u16),
     pub dirty: bool,
     pub quit: bool,
+    /// Until the user moves, the selection stays on the first row while data streams in.
+    pub moved: bool,
 }
 
 impl App {
@@ -162,6 +164,7 @@ impl App {
             size: (MIN_WIDTH, MIN_HEIGHT),
             dirty: true,
             quit: false,
+            moved: false,
         };
         app.recompute();
         app
@@ -189,7 +192,10 @@ impl App {
 
     /// Re-filters and re-sorts, keeping the selected finding selected when it is still shown.
     pub fn recompute(&mut self) {
-        let keep = self.selected_finding().map(|f| f.id.clone());
+        let keep = self
+            .selected_finding()
+            .map(|f| f.id.clone())
+            .filter(|_| self.moved);
         self.view = table::compute(
             &self.snapshot.findings,
             &self.filter,
@@ -557,6 +563,7 @@ impl App {
     }
 
     fn move_to(&mut self, i: usize) {
+        self.moved = true;
         self.selected = i;
         self.clamp();
     }

@@ -453,3 +453,22 @@ fn ctrl_c_always_quits() {
     )));
     assert_eq!(fx, vec![Effect::Quit]);
 }
+
+#[test]
+fn selection_stays_on_top_while_data_streams_in_until_the_user_moves() {
+    let mut app = app();
+    let part = |n: usize| {
+        let mut s = (*snapshot(HealthState::Ok, None)).clone();
+        s.findings = Arc::new(findings().into_iter().rev().take(n).collect());
+        Arc::new(s)
+    };
+    app.update(Msg::Snapshot(part(3)));
+    app.update(Msg::Snapshot(part(40)));
+    assert_eq!(app.selected, 0);
+    assert_eq!(app.selected_finding().unwrap().severity, Severity::Critical);
+    // Once the user has moved, the selection follows its finding.
+    key(&mut app, KeyCode::Char('j'));
+    let id = app.selected_finding().unwrap().id.clone();
+    app.update(Msg::Snapshot(snapshot(HealthState::Ok, None)));
+    assert_eq!(app.selected_finding().unwrap().id, id);
+}
