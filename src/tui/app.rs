@@ -192,10 +192,7 @@ impl App {
 
     /// Re-filters and re-sorts, keeping the selected finding selected when it is still shown.
     pub fn recompute(&mut self) {
-        let keep = self
-            .selected_finding()
-            .map(|f| f.id.clone())
-            .filter(|_| self.moved);
+        let keep = self.kept_selection();
         self.view = table::compute(
             &self.snapshot.findings,
             &self.filter,
@@ -203,6 +200,30 @@ impl App {
             self.show_archived,
             self.now,
         );
+        self.reselect(keep);
+    }
+
+    /// Swaps in a new snapshot; indices change, so the selection is carried by id.
+    fn set_snapshot(&mut self, s: Arc<Snapshot>) {
+        let keep = self.kept_selection();
+        self.snapshot = s;
+        self.view = table::compute(
+            &self.snapshot.findings,
+            &self.filter,
+            self.sort,
+            self.show_archived,
+            self.now,
+        );
+        self.reselect(keep);
+    }
+
+    fn kept_selection(&self) -> Option<String> {
+        self.selected_finding()
+            .map(|f| f.id.clone())
+            .filter(|_| self.moved)
+    }
+
+    fn reselect(&mut self, keep: Option<String>) {
         if let Some(id) = keep
             && let Some(pos) = self
                 .view
@@ -216,19 +237,11 @@ impl App {
 
     /// Drops rows the (narrower) filter no longer matches, without re-sorting.
     fn refine(&mut self) {
-        let keep = self.selected_finding().map(|f| f.id.clone());
+        let keep = self.kept_selection();
         let (findings, filter, now) = (&self.snapshot.findings, &self.filter, self.now);
         self.view
             .retain(|&i| filter.matches(&findings[i as usize], now));
-        if let Some(id) = keep
-            && let Some(pos) = self
-                .view
-                .iter()
-                .position(|&i| self.snapshot.findings[i as usize].id == id)
-        {
-            self.selected = pos;
-        }
-        self.clamp();
+        self.reselect(keep);
     }
 
     fn clamp(&mut self) {
@@ -286,8 +299,7 @@ impl App {
                 if self.frozen {
                     self.held = Some(s);
                 } else {
-                    self.snapshot = s;
-                    self.recompute();
+                    self.set_snapshot(s);
                 }
                 // The status bar (waiting updates, health) changes either way.
                 self.dirty = true;
@@ -453,8 +465,7 @@ impl App {
                 if !self.frozen
                     && let Some(s) = self.held.take()
                 {
-                    self.snapshot = s;
-                    self.recompute();
+                    self.set_snapshot(s);
                 }
             }
             Action::Mark => {
