@@ -193,22 +193,20 @@ impl App {
     /// Re-filters and re-sorts, keeping the selected finding selected when it is still shown.
     pub fn recompute(&mut self) {
         let keep = self.kept_selection();
-        self.view = table::compute(
-            &self.snapshot.findings,
-            &self.filter,
-            self.sort,
-            self.show_archived,
-            self.now,
-        );
-        self.reselect(keep);
+        self.rebuild(keep);
     }
 
     /// Swaps in a new snapshot; indices change, so the selection is carried by id.
     fn set_snapshot(&mut self, s: Arc<Snapshot>) {
         let keep = self.kept_selection();
         self.snapshot = s;
+        self.rebuild(keep);
+    }
+
+    fn rebuild(&mut self, keep: Option<String>) {
+        let s = &self.snapshot;
         self.view = table::compute(
-            &self.snapshot.findings,
+            &s.findings,
             &self.filter,
             self.sort,
             self.show_archived,

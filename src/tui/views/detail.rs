@@ -43,24 +43,27 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     out
 }
 
+/// Adds `value` wrapped beside `label` (the label only on the first line).
+fn labelled(rows: &mut Vec<(String, String)>, label: &str, value: &str, width: usize) {
+    for (i, l) in wrap(value, width.saturating_sub(16))
+        .into_iter()
+        .enumerate()
+    {
+        rows.push((
+            if i == 0 {
+                label.to_string()
+            } else {
+                String::new()
+            },
+            l,
+        ));
+    }
+}
+
 /// (label, value) lines of the summary tab, already wrapped to `width`.
 fn summary(f: &Finding, width: usize) -> Vec<(String, String)> {
     let mut rows: Vec<(String, String)> = Vec::new();
-    let mut add = |label: &str, value: &str| {
-        for (i, l) in wrap(value, width.saturating_sub(16))
-            .into_iter()
-            .enumerate()
-        {
-            rows.push((
-                if i == 0 {
-                    label.to_string()
-                } else {
-                    String::new()
-                },
-                l,
-            ));
-        }
-    };
+    let mut add = |label: &str, value: &str| labelled(&mut rows, label, value, width);
     let opt = |o: Option<i64>| o.map(format_rfc3339).unwrap_or_else(|| "-".into());
     add("Title", &f.title);
     let norm = f
@@ -117,21 +120,7 @@ fn summary(f: &Finding, width: usize) -> Vec<(String, String)> {
 fn resources(f: &Finding, width: usize) -> Vec<(String, String)> {
     let mut rows = Vec::new();
     for (i, r) in f.resources.iter().enumerate() {
-        let mut add = |label: &str, value: &str| {
-            for (k, l) in wrap(value, width.saturating_sub(16))
-                .into_iter()
-                .enumerate()
-            {
-                rows.push((
-                    if k == 0 {
-                        label.to_string()
-                    } else {
-                        String::new()
-                    },
-                    l,
-                ));
-            }
-        };
+        let mut add = |label: &str, value: &str| labelled(&mut rows, label, value, width);
         add(&format!("#{}", i + 1), &r.kind);
         add("Id", &r.id);
         add("Region", r.region.as_deref().unwrap_or("-"));
