@@ -67,9 +67,33 @@ impl Snapshot {
     }
 }
 
+/// A finding keyed by its own id, so the index does not hold a second copy of every id.
+#[derive(Debug, Clone)]
+struct ById(Arc<Finding>);
+
+impl PartialEq for ById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for ById {}
+
+impl std::hash::Hash for ById {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.0.id.hash(h)
+    }
+}
+
+impl std::borrow::Borrow<str> for ById {
+    fn borrow(&self) -> &str {
+        &self.0.id
+    }
+}
+
 pub struct Hub {
     store: Option<Store>,
-    findings: HashMap<String, Arc<Finding>>,
+    findings: HashSet<ById>,
     sources: BTreeMap<String, SourceStatus>,
     changed: HashSet<String>,
     skipped: u64,
@@ -89,21 +113,21 @@ impl Hub {
         store: Option<Store>,
         sources: &[SourceInfo],
     ) -> (Hub, watch::Receiver<Arc<Snapshot>>) {
-        let mut findings = HashMap::new();
+        let mut findings = HashSet::new();
         let mut store_error = None;
         let mut skipped = 0;
         if let Some(s) = &store {
             match s.load_findings() {
                 Ok((list, bad)) => {
                     skipped = bad as u64;
-                    findings.extend(list.into_iter().map(|f| (f.id.clone(), Arc::new(f))));
+                    findings.extend(list.into_iter().map(|f| ById(Arc::new(f))));
                 }
                 Err(e) => store_error = Some(e.to_string()),
             }
         }
         let known: HashSet<&str> = sources.iter().map(|s| s.key.as_str()).collect();
         // Findings of sources no longer configured are not shown.
-        findings.retain(|_, f| known.contains(f.source.as_str()));
+        findings.retain(|f| known.contains(f.0.source.as_str()));
         let sources = sources
             .iter()
             .map(|i| {
@@ -189,10 +213,10 @@ impl Hub {
                 }
                 for n in items {
                     let f = n.finding;
-                    let same = self.findings.get(&f.id).is_some_and(|old| **old == f);
+                    let same = self.findings.get(f.id.as_str()).is_some_and(|old| *old.0 == f);
                     if !same {
                         self.changed.insert(f.id.clone());
-                        self.findings.insert(f.id.clone(), Arc::new(f));
+                        self.findings.replace(ById(Arc::new(f)));
                     }
                 }
                 true
@@ -208,14 +232,15 @@ impl Hub {
                     // Gone: not returned by a full read and not updated while it ran.
                     let gone: Vec<String> = self
                         .findings
-                        .values()
+                        .iter()
+                        .map(|b| &b.0)
                         .filter(|f| {
                             f.source == source && !seen.contains(&f.id) && f.updated_at < started_at
                         })
                         .map(|f| f.id.clone())
                         .collect();
                     for id in &gone {
-                        self.findings.remove(id);
+                        self.findings.remove(id.as_str());
                     }
                     if let Some(store) = self.store.as_mut() {
                         let r = store.remove(&gone);
@@ -251,12 +276,13 @@ impl Hub {
             HubInput::LocalWorkflow { ids, status, note } => {
                 let mut changed = Vec::new();
                 for id in ids {
-                    if let Some(f) = self.findings.get_mut(&id) {
-                        let f = Arc::make_mut(f);
+                    if let Some(ById(mut shared)) = self.findings.take(id.as_str()) {
+                        let f = Arc::make_mut(&mut shared);
                         f.workflow = status;
                         if note.is_some() {
                             f.note = note.clone();
                         }
+                        self.findings.insert(ById(shared));
                         changed.push(id);
                     }
                 }
@@ -281,7 +307,7 @@ impl Hub {
     pub fn publish(&mut self) {
         self.version += 1;
         let mut counts: HashMap<&str, usize> = HashMap::new();
-        for f in self.findings.values() {
+        for ById(f) in &self.findings {
             *counts.entry(f.source.as_str()).or_default() += 1;
         }
         let sources: Vec<SourceStatus> = self
@@ -295,7 +321,7 @@ impl Hub {
         let last_ok = sources.iter().filter_map(|s| s.health.last_ok).max();
         let snap = Snapshot {
             version: self.version,
-            findings: Arc::new(self.findings.values().cloned().collect()),
+            findings: Arc::new(self.findings.iter().map(|b| b.0.clone()).collect()),
             sources: Arc::new(sources),
             changed: Arc::new(std::mem::take(&mut self.changed)),
             skipped: self.skipped,

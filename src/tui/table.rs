@@ -150,36 +150,74 @@ impl Default for Sort {
     }
 }
 
+/// Maps i64 onto u64 keeping the order (flip the sign bit).
+fn ordered(x: i64) -> u64 {
+    (x as u64) ^ (1 << 63)
+}
+
+/// An integer that orders like the column (strings by their first eight bytes), so most
+/// comparisons during a sort touch no finding memory.
+fn sort_key(c: Column, f: &Finding) -> u64 {
+    fn prefix(s: &str) -> u64 {
+        let mut b = [0u8; 8];
+        let n = s.len().min(8);
+        b[..n].copy_from_slice(&s.as_bytes()[..n]);
+        u64::from_be_bytes(b)
+    }
+    match c {
+        Column::Severity => f.severity as u64,
+        Column::Workflow => f.workflow as u64,
+        // Newest first reads as "smallest age first".
+        Column::Age => u64::MAX - ordered(f.created_at),
+        Column::Account => prefix(&f.account),
+        Column::Region => prefix(&f.region),
+        Column::Product => prefix(&f.product_name),
+        // `None` sorts first, as `Option`'s order does.
+        Column::Control => f.control_id.as_deref().map_or(0, |c| prefix(c).max(1)),
+        Column::Resource => prefix(f.resource_id()),
+        Column::Title => prefix(&f.title),
+    }
+}
+
+/// The last eight bytes of an id: where ARN-style ids differ, so ties between findings
+/// resolve without reading the whole (long, common-prefixed) id.
+pub fn id_key(id: &str) -> u64 {
+    let b = id.as_bytes();
+    let tail = &b[b.len().saturating_sub(8)..];
+    let mut k = [0u8; 8];
+    k[8 - tail.len()..].copy_from_slice(tail);
+    u64::from_be_bytes(k)
+}
+
 /// Indices of the findings that pass the filter, in sort order. Ties break on newest
-/// update, then id, so the order is stable between snapshots.
-pub fn compute(
-    findings: &[Arc<Finding>],
-    filter: &Filter,
-    sort: Sort,
-    show_archived: bool,
-    now: i64,
-) -> Vec<u32> {
-    let mut idx: Vec<u32> = findings
+/// update, then on the id (its tail first), so the order is stable between snapshots.
+pub fn compute(findings: &[Arc<Finding>], filter: &Filter, sort: Sort, show_archived: bool, now: i64) -> Vec<u32> {
+    // (primary key, newest-first key, index): sorted as integers; the full comparison only
+    // runs when both keys tie.
+    let mut keyed: Vec<(u64, u64, u64, u32)> = findings
         .iter()
         .enumerate()
-        .filter(|(_, f)| {
-            (show_archived || f.record_state == RecordState::Active) && filter.matches(f, now)
+        .filter(|(_, f)| (show_archived || f.record_state == RecordState::Active) && filter.matches(f, now))
+        .map(|(i, f)| {
+            let k = sort_key(sort.column, f);
+            let k = if sort.descending { u64::MAX - k } else { k };
+            (k, u64::MAX - ordered(f.updated_at), id_key(&f.id), i as u32)
         })
-        .map(|(i, _)| i as u32)
         .collect();
-    idx.sort_unstable_by(|&a, &b| {
-        let (fa, fb) = (&findings[a as usize], &findings[b as usize]);
-        let primary = sort.column.compare(fa, fb);
-        let primary = if sort.descending {
-            primary.reverse()
-        } else {
-            primary
+    let exact = matches!(sort.column, Column::Severity | Column::Workflow | Column::Age);
+    let find = |i: u32| &findings[i as usize];
+    keyed.sort_unstable_by(|a, b| {
+        let full = || {
+            let o = sort.column.compare(find(a.3), find(b.3));
+            if sort.descending { o.reverse() } else { o }
         };
-        primary
-            .then_with(|| fb.updated_at.cmp(&fa.updated_at))
-            .then_with(|| fa.id.cmp(&fb.id))
+        a.0.cmp(&b.0)
+            .then_with(|| if exact { std::cmp::Ordering::Equal } else { full() })
+            .then_with(|| a.1.cmp(&b.1))
+            .then_with(|| a.2.cmp(&b.2))
+            .then_with(|| find(a.3).id.cmp(&find(b.3).id))
     });
-    idx
+    keyed.into_iter().map(|k| k.3).collect()
 }
 
 /// Columns that fit `width` (minus the mark gutter), with their widths; spare space goes to
@@ -263,6 +301,33 @@ mod tests {
         );
         let titles: Vec<&str> = asc.iter().map(|&i| f[i as usize].title.as_str()).collect();
         assert!(titles.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    /// The integer-key sort must order exactly like the plain comparator.
+    #[test]
+    fn keyed_sort_matches_the_comparator() {
+        let mut f: Vec<Finding> = (0..300).map(|i| sample_finding(i, 1_000 + (i % 7) as i64)).collect();
+        for (i, x) in f.iter_mut().enumerate() {
+            x.title = ["Same prefix A", "Same prefix B", "Other", "Same prefix A2"][i % 4].to_string() + &"x".repeat(i % 3);
+            x.control_id = (i % 5 != 0).then(|| format!("S3.{}", i % 11));
+        }
+        let f: Vec<Arc<Finding>> = f.into_iter().map(Arc::new).collect();
+        for column in Column::ALL {
+            for descending in [false, true] {
+                let sort = Sort { column, descending };
+                let got = compute(&f, &Filter::default(), sort, false, 0);
+                let mut want: Vec<u32> = (0..f.len() as u32).collect();
+                want.sort_by(|&a, &b| {
+                    let (fa, fb) = (&f[a as usize], &f[b as usize]);
+                    let p = column.compare(fa, fb);
+                    let p = if descending { p.reverse() } else { p };
+                    p.then_with(|| fb.updated_at.cmp(&fa.updated_at))
+                        .then_with(|| id_key(&fa.id).cmp(&id_key(&fb.id)))
+                        .then_with(|| fa.id.cmp(&fb.id))
+                });
+                assert_eq!(got, want, "{column:?} descending={descending}");
+            }
+        }
     }
 
     #[test]
