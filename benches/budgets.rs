@@ -99,9 +99,17 @@ fn filter_sort(all: &[Arc<Finding>]) {
     let filter_only = t.elapsed().as_secs_f64() * 1e3;
     let t = Instant::now();
     let everything = agent_hubble::filter::Filter::default();
-    std::hint::black_box(table::compute(all, &everything, Sort::default(), false, NOW));
+    std::hint::black_box(table::compute(
+        all,
+        &everything,
+        Sort::default(),
+        false,
+        NOW,
+    ));
     let sort_only = t.elapsed().as_secs_f64() * 1e3;
-    println!("  filter alone {filter_only:.1} ms ({n} match); sort of all, no filter {sort_only:.1} ms");
+    println!(
+        "  filter alone {filter_only:.1} ms ({n} match); sort of all, no filter {sort_only:.1} ms"
+    );
     println!(
         "filter+sort 100k: median {:.1} ms, max {:.1} ms (goal < 30 ms)",
         percentile(&times, 0.5),
@@ -171,8 +179,16 @@ fn rss_child() {
     let (mut hub, rx) = Hub::new(Some(store), &[info]);
     let detail = std::env::var("HUBBLE_RSS_DETAIL").is_ok();
     pages(100, &mut |items| {
-        if detail && items.first().is_some_and(|n| n.finding.id.ends_with("/p50")) {
-            eprintln!("half loaded: rss {:.1} hwm {:.1}", vm("VmRSS:"), vm_hwm_mb());
+        if detail
+            && items
+                .first()
+                .is_some_and(|n| n.finding.id.ends_with("/p50"))
+        {
+            eprintln!(
+                "half loaded: rss {:.1} hwm {:.1}",
+                vm("VmRSS:"),
+                vm_hwm_mb()
+            );
         }
         hub.apply(HubInput::Source(SourceEvent::Upsert {
             source: "bench/src".into(),

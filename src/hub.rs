@@ -213,7 +213,10 @@ impl Hub {
                 }
                 for n in items {
                     let f = n.finding;
-                    let same = self.findings.get(f.id.as_str()).is_some_and(|old| *old.0 == f);
+                    let same = self
+                        .findings
+                        .get(f.id.as_str())
+                        .is_some_and(|old| *old.0 == f);
                     if !same {
                         self.changed.insert(f.id.clone());
                         self.findings.replace(ById(Arc::new(f)));

@@ -419,13 +419,13 @@ async fn batch_update_of_more_than_100_findings_reports_unprocessed() {
         .map(|f| FindingRef {
             id: f["Id"].as_str().unwrap().into(),
             product_arn: f["ProductArn"].as_str().unwrap().into(),
-            source: src.info().key.clone(),
+            source: src.info().key.as_str().into(),
         })
         .collect();
     refs.push(FindingRef {
         id: "does-not-exist".into(),
         product_arn: findings[0]["ProductArn"].as_str().unwrap().into(),
-        source: String::new(),
+        source: Default::default(),
     });
     let update = WorkflowUpdate {
         findings: refs,

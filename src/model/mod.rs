@@ -6,6 +6,10 @@ pub use self::time::{format_age, format_rfc3339, now_ms, parse_timestamp};
 
 use serde::{Deserialize, Serialize};
 
+mod text;
+
+pub use self::text::{Text, intern};
+
 /// Severity label, ordered from least to most severe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -194,7 +198,7 @@ impl Provider {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Resource {
     /// ASFF `Type`, e.g. `AwsS3Bucket`.
-    pub kind: String,
+    pub kind: Text,
     /// ARN or provider-specific identifier.
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -217,33 +221,33 @@ pub struct Note {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub id: String,
-    pub product_arn: String,
+    pub product_arn: Text,
     pub provider: Provider,
     /// Key of the source (account × region poller) that produced it.
-    pub source: String,
-    pub account: String,
-    pub region: String,
+    pub source: Text,
+    pub account: Text,
+    pub region: Text,
     pub severity: Severity,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity_normalized: Option<u32>,
-    pub title: String,
+    pub title: Text,
     #[serde(default)]
-    pub description: String,
+    pub description: Text,
     #[serde(default)]
-    pub product_name: String,
+    pub product_name: Text,
     #[serde(default)]
-    pub company_name: String,
+    pub company_name: Text,
     #[serde(default)]
-    pub generator_id: String,
+    pub generator_id: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub control_id: Option<String>,
     /// `Compliance.AssociatedStandards[].StandardsId`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub standards: Vec<String>,
+    pub standards: Vec<Text>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub related_requirements: Vec<String>,
+    pub related_requirements: Vec<Text>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub types: Vec<String>,
+    pub types: Vec<Text>,
     #[serde(default)]
     pub resources: Vec<Resource>,
     pub workflow: Workflow,
@@ -257,9 +261,9 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_observed_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation_text: Option<String>,
+    pub remediation_text: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation_url: Option<String>,
+    pub remediation_url: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<Note>,
 }
@@ -337,8 +341,8 @@ mod tests {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FindingRef {
     pub id: String,
-    pub product_arn: String,
-    pub source: String,
+    pub product_arn: Text,
+    pub source: Text,
 }
 
 impl From<&Finding> for FindingRef {

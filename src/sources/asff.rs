@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::model::{
-    ComplianceStatus, Finding, Note, Provider, RecordState, Resource, Severity, Workflow,
-    parse_timestamp,
+    ComplianceStatus, Finding, Note, Provider, RecordState, Resource, Severity, Text, Workflow,
+    intern, parse_timestamp,
 };
 
 type Str<'a> = Cow<'a, str>;
@@ -207,6 +207,11 @@ pub fn normalize_one(json: &str, source: &str) -> Result<Finding, String> {
     convert(a, source)
 }
 
+/// Shared text for fields that repeat across findings.
+fn opt_text(s: Option<Str<'_>>) -> Option<Text> {
+    s.filter(|s| !s.is_empty()).map(|s| intern(&s))
+}
+
 fn opt(s: Option<Str<'_>>) -> Option<String> {
     s.map(Cow::into_owned).filter(|s| !s.is_empty())
 }
@@ -329,14 +334,14 @@ fn convert(a: Asff<'_>, source: &str) -> Result<Finding, String> {
         .as_deref()
         .or_else(|| fields.and_then(|f| f.get("aws/securityhub/ProductName").map(|s| s.as_ref())))
         // `…:product/aws/guardduty` → `guardduty`, better than nothing.
-        .unwrap_or_else(|| a.product_arn.rsplit('/').next().unwrap_or(""))
-        .to_string();
+        .unwrap_or_else(|| a.product_arn.rsplit('/').next().unwrap_or(""));
+    let product_name = intern(product_name);
     let company_name = a
         .company_name
         .as_deref()
         .or_else(|| fields.and_then(|f| f.get("aws/securityhub/CompanyName").map(|s| s.as_ref())))
-        .unwrap_or("")
-        .to_string();
+        .unwrap_or("");
+    let company_name = intern(company_name);
     let control_id = control_id(a.compliance.as_ref(), fields, a.generator_id.as_deref());
     let record_state = a
         .record_state
@@ -348,7 +353,7 @@ fn convert(a: Asff<'_>, source: &str) -> Result<Finding, String> {
     let (rec_text, rec_url) = a
         .remediation
         .and_then(|r| r.recommendation)
-        .map_or((None, None), |r| (opt(r.text), opt(r.url)));
+        .map_or((None, None), |r| (opt_text(r.text), opt_text(r.url)));
     let note = match a.note {
         Some(n) if n.text.as_deref().is_some_and(|t| !t.is_empty()) => Some(Note {
             text: n.text.unwrap_or_default().into_owned(),
@@ -373,7 +378,7 @@ fn convert(a: Asff<'_>, source: &str) -> Result<Finding, String> {
                 .collect();
             tags.sort();
             Resource {
-                kind: r.kind.unwrap_or_default().into_owned(),
+                kind: intern(r.kind.as_deref().unwrap_or_default()),
                 id: r.id.unwrap_or_default().into_owned(),
                 region: opt(r.region),
                 partition: opt(r.partition),
@@ -386,33 +391,30 @@ fn convert(a: Asff<'_>, source: &str) -> Result<Finding, String> {
             c.status.as_deref().and_then(ComplianceStatus::parse),
             c.associated_standards
                 .into_iter()
-                .filter_map(|s| opt(s.standards_id))
+                .filter_map(|s| opt_text(s.standards_id))
                 .collect(),
-            c.related_requirements
-                .into_iter()
-                .map(Cow::into_owned)
-                .collect(),
+            c.related_requirements.iter().map(|r| intern(r)).collect(),
         ),
         None => (None, Vec::new(), Vec::new()),
     };
     Ok(Finding {
         id: id.to_string(),
-        product_arn: a.product_arn.into_owned(),
+        product_arn: intern(&a.product_arn),
         provider: Provider::AwsSecurityHub,
-        source: source.to_string(),
-        account: a.aws_account_id.into_owned(),
-        region,
+        source: intern(source),
+        account: intern(&a.aws_account_id),
+        region: intern(&region),
         severity: sev,
         severity_normalized: normalized,
-        title: a.title.map(Cow::into_owned).unwrap_or_default(),
-        description: a.description.map(Cow::into_owned).unwrap_or_default(),
+        title: intern(a.title.as_deref().unwrap_or_default()),
+        description: intern(a.description.as_deref().unwrap_or_default()),
         product_name,
         company_name,
-        generator_id: a.generator_id.map(Cow::into_owned).unwrap_or_default(),
+        generator_id: intern(a.generator_id.as_deref().unwrap_or_default()),
         control_id,
         standards,
         related_requirements,
-        types: a.types.into_iter().map(Cow::into_owned).collect(),
+        types: a.types.iter().map(|t| intern(t)).collect(),
         resources,
         workflow: wf,
         record_state,

@@ -190,7 +190,7 @@ impl SecurityHubSource {
                 .map(|f| {
                     AwsSecurityFindingIdentifier::builder()
                         .id(&f.id)
-                        .product_arn(&f.product_arn)
+                        .product_arn(f.product_arn.as_str())
                         .build()
                 })
                 .collect::<Vec<_>>();

@@ -41,7 +41,7 @@ impl MemorySource {
     }
 
     pub fn put(&self, mut f: Finding) {
-        f.source = self.info.key.clone();
+        f.source = self.info.key.as_str().into();
         let raw = serde_json::to_string(&f)
             .expect("finding serialises")
             .into();
@@ -149,16 +149,16 @@ pub fn sample_finding(n: usize, updated_at: i64) -> Finding {
         id: format!("f-{n:06}"),
         product_arn: "arn:aws:securityhub:us-east-1::product/aws/securityhub".into(),
         provider: Provider::AwsSecurityHub,
-        source: String::new(),
-        account: format!("{:012}", 111_111_111_111u64 * (1 + (n % 3) as u64)),
+        source: Text::default(),
+        account: format!("{:012}", 111_111_111_111u64 * (1 + (n % 3) as u64)).into(),
         region: ["us-east-1", "eu-west-1"][n % 2].into(),
         severity: Severity::ALL[n % 5],
         severity_normalized: None,
-        title: format!("Finding number {n}"),
-        description: String::new(),
+        title: format!("Finding number {n}").into(),
+        description: Text::default(),
         product_name: "Security Hub".into(),
         company_name: "AWS".into(),
-        generator_id: String::new(),
+        generator_id: Text::default(),
         control_id: Some(format!("S3.{}", n % 10)),
         standards: Vec::new(),
         related_requirements: Vec::new(),

@@ -187,7 +187,7 @@ impl Store {
                 let data = serde_json::to_string(f).expect("Finding serialises");
                 stmt.execute(params![
                     f.id,
-                    f.source,
+                    f.source.as_str(),
                     f.updated_at,
                     f.record_state.as_str(),
                     data,

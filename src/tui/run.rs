@@ -199,7 +199,7 @@ pub async fn update_workflow(
 ) -> Msg {
     let mut by_source: HashMap<String, Vec<crate::model::FindingRef>> = HashMap::new();
     for f in findings {
-        by_source.entry(f.source.clone()).or_default().push(f);
+        by_source.entry(f.source.to_string()).or_default().push(f);
     }
     let mut processed = Vec::new();
     let mut unprocessed = Vec::new();

@@ -191,20 +191,31 @@ pub fn id_key(id: &str) -> u64 {
 
 /// Indices of the findings that pass the filter, in sort order. Ties break on newest
 /// update, then on the id (its tail first), so the order is stable between snapshots.
-pub fn compute(findings: &[Arc<Finding>], filter: &Filter, sort: Sort, show_archived: bool, now: i64) -> Vec<u32> {
+pub fn compute(
+    findings: &[Arc<Finding>],
+    filter: &Filter,
+    sort: Sort,
+    show_archived: bool,
+    now: i64,
+) -> Vec<u32> {
     // (primary key, newest-first key, index): sorted as integers; the full comparison only
     // runs when both keys tie.
     let mut keyed: Vec<(u64, u64, u64, u32)> = findings
         .iter()
         .enumerate()
-        .filter(|(_, f)| (show_archived || f.record_state == RecordState::Active) && filter.matches(f, now))
+        .filter(|(_, f)| {
+            (show_archived || f.record_state == RecordState::Active) && filter.matches(f, now)
+        })
         .map(|(i, f)| {
             let k = sort_key(sort.column, f);
             let k = if sort.descending { u64::MAX - k } else { k };
             (k, u64::MAX - ordered(f.updated_at), id_key(&f.id), i as u32)
         })
         .collect();
-    let exact = matches!(sort.column, Column::Severity | Column::Workflow | Column::Age);
+    let exact = matches!(
+        sort.column,
+        Column::Severity | Column::Workflow | Column::Age
+    );
     let find = |i: u32| &findings[i as usize];
     keyed.sort_unstable_by(|a, b| {
         let full = || {
@@ -212,7 +223,13 @@ pub fn compute(findings: &[Arc<Finding>], filter: &Filter, sort: Sort, show_arch
             if sort.descending { o.reverse() } else { o }
         };
         a.0.cmp(&b.0)
-            .then_with(|| if exact { std::cmp::Ordering::Equal } else { full() })
+            .then_with(|| {
+                if exact {
+                    std::cmp::Ordering::Equal
+                } else {
+                    full()
+                }
+            })
             .then_with(|| a.1.cmp(&b.1))
             .then_with(|| a.2.cmp(&b.2))
             .then_with(|| find(a.3).id.cmp(&find(b.3).id))
@@ -306,9 +323,14 @@ mod tests {
     /// The integer-key sort must order exactly like the plain comparator.
     #[test]
     fn keyed_sort_matches_the_comparator() {
-        let mut f: Vec<Finding> = (0..300).map(|i| sample_finding(i, 1_000 + (i % 7) as i64)).collect();
+        let mut f: Vec<Finding> = (0..300)
+            .map(|i| sample_finding(i, 1_000 + (i % 7) as i64))
+            .collect();
         for (i, x) in f.iter_mut().enumerate() {
-            x.title = ["Same prefix A", "Same prefix B", "Other", "Same prefix A2"][i % 4].to_string() + &"x".repeat(i % 3);
+            x.title = (["Same prefix A", "Same prefix B", "Other", "Same prefix A2"][i % 4]
+                .to_string()
+                + &"x".repeat(i % 3))
+                .into();
             x.control_id = (i % 5 != 0).then(|| format!("S3.{}", i % 11));
         }
         let f: Vec<Arc<Finding>> = f.into_iter().map(Arc::new).collect();
