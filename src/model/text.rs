@@ -9,8 +9,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-#[derive(Clone, Eq, Hash, Default)]
+#[derive(Clone, Eq, Default)]
 pub struct Text(Arc<str>);
+
+// Hashes the content, as `str` does, so `Borrow<str>` lookups agree with `Eq`.
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (*self.0).hash(h)
+    }
+}
 
 // Interned copies of equal strings share one allocation: compare the pointer first.
 impl PartialEq for Text {
