@@ -68,7 +68,33 @@ impl AuditLog {
         &self.path
     }
 
-    /// Appends one entry and syncs it to disk before returning.
+    /// Hash of the last line now in the file (another console may have appended since).
+    fn tail_hash(&self) -> std::io::Result<String> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = File::open(&self.path)?;
+        let len = f.metadata()?.len();
+        let mut start = len.saturating_sub(64 * 1024);
+        loop {
+            f.seek(SeekFrom::Start(start))?;
+            let mut buf = Vec::new();
+            f.read_to_end(&mut buf)?;
+            let body = buf.strip_suffix(b"\n").unwrap_or(&buf);
+            match body.iter().rposition(|&b| b == b'\n') {
+                Some(i) => return Ok(sha256_hex(&body[i + 1..])),
+                None if start == 0 => {
+                    return Ok(if body.is_empty() {
+                        GENESIS.to_string()
+                    } else {
+                        sha256_hex(body)
+                    });
+                }
+                None => start = start.saturating_sub(1024 * 1024),
+            }
+        }
+    }
+
+    /// Appends one entry and syncs it to disk before returning. An exclusive file lock makes
+    /// appends from several consoles on one bastion keep a single valid chain.
     pub fn record(
         &mut self,
         actor: &str,
@@ -77,6 +103,21 @@ impl AuditLog {
         justification: &str,
         outcome: &str,
     ) -> std::io::Result<()> {
+        self.file.lock()?;
+        let result = self.append(actor, action, target, justification, outcome);
+        let _ = self.file.unlock();
+        result
+    }
+
+    fn append(
+        &mut self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        justification: &str,
+        outcome: &str,
+    ) -> std::io::Result<()> {
+        self.last_hash = self.tail_hash()?;
         let entry = Entry {
             ts: format_rfc3339(now_ms()),
             actor: actor.to_string(),
@@ -158,6 +199,18 @@ mod tests {
         assert_eq!(verify(&path), Ok(4));
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn two_writers_keep_one_chain() {
+        let (_d, path) = log_with(1);
+        let mut a = AuditLog::open(&path).unwrap();
+        let mut b = AuditLog::open(&path).unwrap();
+        for i in 0..5 {
+            a.record("a", "x", &format!("a{i}"), "", "ok").unwrap();
+            b.record("b", "x", &format!("b{i}"), "", "ok").unwrap();
+        }
+        assert_eq!(verify(&path), Ok(11));
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct Config {
     pub store: StoreConfig,
     #[serde(default)]
     pub aws: Vec<AwsConfig>,
+    #[serde(default)]
+    pub remediation: RemediationConfig,
     /// Where the file was read from (None for the built-in default).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -101,6 +103,36 @@ pub struct AwsConfig {
     pub external_id: Option<String>,
     #[serde(default)]
     pub endpoint_url: Option<Spanned<String>>,
+}
+
+/// Remediation is off unless enabled here.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RemediationConfig {
+    pub enabled: bool,
+    /// AutomationAssumeRole template; `{account}`, `{region}` and `{partition}` are filled in.
+    pub assume_role: Spanned<String>,
+    /// First match wins.
+    pub policy: Vec<crate::remediation::policy::Rule>,
+    /// Least seconds between two StartAutomationExecution calls in one account × region.
+    pub spacing_secs: u64,
+    /// Seconds between GetAutomationExecution polls of running items.
+    pub poll_secs: u64,
+}
+
+impl Default for RemediationConfig {
+    fn default() -> Self {
+        RemediationConfig {
+            enabled: false,
+            assume_role: Spanned::new(
+                0..0,
+                "arn:{partition}:iam::{account}:role/HubbleRemediation".into(),
+            ),
+            policy: Vec::new(),
+            spacing_secs: 5,
+            poll_secs: 5,
+        }
+    }
 }
 
 /// Standard locations (XDG on Linux).
@@ -248,6 +280,13 @@ impl Config {
                     );
                 }
             }
+        }
+        let role = self.remediation.assume_role.get_ref();
+        if self.remediation.enabled && !role.starts_with("arn:") {
+            at(
+                self.remediation.assume_role.span(),
+                format!("assume_role {role:?} must be an IAM role ARN template"),
+            );
         }
         let p = &self.poll;
         if p.interval_secs < 5 {

@@ -29,6 +29,39 @@ const MIGRATIONS: &[&str] = &[
         last_full_sync INTEGER,
         last_ok INTEGER
     );",
+    // 2: remediation queue; every transition is kept
+    "CREATE TABLE remediation_items (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 0,
+        data TEXT NOT NULL,
+        requester TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        execution_id TEXT,
+        current_step TEXT,
+        failure TEXT,
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        finding_noted INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX remediation_items_state ON remediation_items(state);
+    CREATE TABLE remediation_decisions (
+        item_id TEXT NOT NULL REFERENCES remediation_items(id),
+        actor TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        approve INTEGER NOT NULL,
+        justification TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (item_id, actor)
+    );
+    CREATE TABLE remediation_transitions (
+        item_id TEXT NOT NULL REFERENCES remediation_items(id),
+        at INTEGER NOT NULL,
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        note TEXT NOT NULL
+    );",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +146,15 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The connection, for modules that keep their own tables (the remediation queue).
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
     }
 
     fn sql<T>(&self, r: rusqlite::Result<T>) -> Result<T, StoreError> {

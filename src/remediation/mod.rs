@@ -1,0 +1,6 @@
+//! Remediation: catalogue (control → runbook), policy (who must approve), the durable queue
+//! and its state machine, and the SSM Automation executor.
+
+pub mod catalog;
+pub mod policy;
+pub mod queue;
