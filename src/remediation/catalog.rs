@@ -1,0 +1,1 @@
+//! Playbook catalogue (being written).
