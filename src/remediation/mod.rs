@@ -1,6 +1,8 @@
 //! Remediation: catalogue (control → runbook), policy (who must approve), the durable queue
 //! and its state machine, and the SSM Automation executor.
 
+pub mod automation;
 pub mod catalog;
 pub mod policy;
 pub mod queue;
+pub mod runner;
