@@ -64,10 +64,67 @@ pub enum Command {
         /// Config file to check (default: the one the console would use).
         path: Option<PathBuf>,
     },
+    /// Remediation queue: propose, approve, reject, run (same policy, identity and audit as the console).
+    Queue {
+        #[command(subcommand)]
+        command: QueueCommand,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// Propose the playbook of a finding's control; prints the new item's id.
+    Propose {
+        finding_id: String,
+        /// Show what would be proposed without queueing it.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List queue items.
+    List {
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Approve an item (id or unique prefix).
+    Approve {
+        item: String,
+        #[arg(long)]
+        reason: String,
+        /// The confirmation word, when the policy asks for one.
+        #[arg(long)]
+        confirm: Option<String>,
+    },
+    /// Reject an item.
+    Reject {
+        item: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Cancel an item (a running one is stopped).
+    Cancel {
+        item: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Start approved items and track running ones; with --wait, until none is left.
+    Run {
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Executions waiting at an `aws:approve` step.
+    Waiting,
+    /// Approve or reject an execution waiting at an `aws:approve` step (SendAutomationSignal).
+    Signal {
+        execution_id: String,
+        #[arg(value_parser = ["approve", "reject"])]
+        decision: String,
+        #[arg(long)]
+        reason: String,
     },
 }
 

@@ -158,6 +158,9 @@ pub fn check_config(path: Option<&Path>, paths: &Paths) -> ExitCode {
     }
     diags.extend(crate::tui::theme::check_all(Some(&paths.themes_dir())));
     diags.extend(crate::tui::keymap::check_all(Some(&paths.keymaps_dir())));
+    diags.extend(crate::remediation::catalog::check_all(Some(
+        &paths.config_dir,
+    )));
     if let Some(c) = &cfg {
         let file = c.path.clone().unwrap_or_default();
         let text = std::fs::read_to_string(&file).unwrap_or_default();
@@ -218,3 +221,4 @@ pub fn audit_verify(path: &Path) -> ExitCode {
         }
     }
 }
+pub mod queue;

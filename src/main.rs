@@ -5,6 +5,7 @@ use clap::Parser;
 use tokio::sync::mpsc;
 
 use agent_hubble::cli::{AuditCommand, Cli, Command};
+
 use agent_hubble::config::{self, Config, Paths};
 use agent_hubble::hub::{Hub, HubInput};
 use agent_hubble::poller::{Poller, Resume, Settings};
@@ -58,6 +59,14 @@ fn main() -> ExitCode {
                 .clone()
                 .unwrap_or_else(|| setup::audit_path(&cfg, &paths));
             commands::audit_verify(&p)
+        }
+        Some(Command::Queue { command }) => {
+            let cfg = match load_config(&cli, &paths) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let _log = setup::init_logging(&paths);
+            runtime.block_on(commands::queue::run(command, &cfg, &paths, cli.demo))
         }
         Some(Command::Findings {
             format,

@@ -10,11 +10,18 @@ use aws_credential_types::provider::ProvideCredentials;
 
 use crate::config::{Config, Paths};
 use crate::sources::Source;
-use crate::sources::aws_securityhub::{AwsTarget, SecurityHubSource};
+use std::collections::HashMap;
+
+use crate::remediation::automation::{Automation, MemoryAutomation, SsmAutomation};
+use crate::sources::aws_securityhub::{AwsTarget, SecurityHubSource, sdk_config};
 use crate::sources::demo::DemoFleet;
 
 pub struct Setup {
     pub sources: Vec<Arc<dyn Source>>,
+    /// SSM Automation for each source key (same account × region and credentials).
+    pub automations: HashMap<String, Arc<dyn Automation>>,
+    /// The analyst's own credentials (before any role_arn), for the STS identity.
+    pub base: Option<aws_config::SdkConfig>,
     pub demo: bool,
     /// Said to the user before the console starts (and shown in it).
     pub notice: Option<String>,
@@ -28,6 +35,8 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
     }
     if !cfg.aws.is_empty() {
         let mut out: Vec<Arc<dyn Source>> = Vec::new();
+        let mut automations: HashMap<String, Arc<dyn Automation>> = HashMap::new();
+        let mut base = None;
         for a in &cfg.aws {
             for region in a.regions.get_ref() {
                 let t = AwsTarget {
@@ -39,11 +48,28 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
                     endpoint_url: a.endpoint_url.as_ref().map(|u| u.get_ref().clone()),
                     max_attempts: cfg.poll.max_attempts,
                 };
-                out.push(Arc::new(SecurityHubSource::connect(&t).await));
+                if base.is_none() {
+                    base = Some(
+                        sdk_config(&AwsTarget {
+                            role_arn: None,
+                            ..t.clone()
+                        })
+                        .await,
+                    );
+                }
+                let sdk = sdk_config(&t).await;
+                let source = SecurityHubSource::new(&t.name, &t.region, &sdk);
+                automations.insert(
+                    source.info().key.clone(),
+                    Arc::new(SsmAutomation::new(&sdk)),
+                );
+                out.push(Arc::new(source));
             }
         }
         return Ok(Setup {
             sources: out,
+            automations,
+            base,
             demo: false,
             notice: None,
         });
@@ -65,7 +91,11 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
                 max_attempts: cfg.poll.max_attempts,
                 ..AwsTarget::default()
             };
-            Ok(Setup { sources: vec![Arc::new(SecurityHubSource::connect(&t).await)], demo: false, notice: None })
+            let sdk = sdk_config(&t).await;
+            let source = SecurityHubSource::new(&t.name, &t.region, &sdk);
+            let automations: HashMap<String, Arc<dyn Automation>> =
+                HashMap::from([(source.info().key.clone(), Arc::new(SsmAutomation::new(&sdk)) as Arc<dyn Automation>)]);
+            Ok(Setup { sources: vec![Arc::new(source)], automations, base: Some(sdk), demo: false, notice: None })
         }
         (Some(_), None) => anyhow::bail!(
             "AWS credentials found but no region: set AWS_REGION (or a region in your profile), or add [[aws]] entries to a config file"
@@ -78,8 +108,17 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
 }
 
 fn demo(notice: Option<String>) -> Setup {
+    let sources = DemoFleet::standard().sources();
+    // One in-memory Automation for the whole demo: runs take a few seconds and succeed.
+    let automation: Arc<dyn Automation> = Arc::new(MemoryAutomation::new(4_000));
+    let automations = sources
+        .iter()
+        .map(|s| (s.info().key.clone(), automation.clone()))
+        .collect();
     Setup {
-        sources: DemoFleet::standard().sources(),
+        sources,
+        automations,
+        base: None,
         demo: true,
         notice,
     }

@@ -3,6 +3,8 @@
 
 pub mod automation;
 pub mod catalog;
+pub mod identity;
 pub mod policy;
+pub mod propose;
 pub mod queue;
 pub mod runner;

@@ -218,7 +218,8 @@ impl Queue {
         })
     }
 
-    fn audit(
+    /// Writes an audit entry; an action that depends on it must not happen if this fails.
+    pub fn audit(
         &self,
         who: &Identity,
         action: &str,

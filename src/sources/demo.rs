@@ -72,6 +72,22 @@ impl Fleet {
         let rid = match rtype {
             "AwsAccount" => format!("AWS::::Account:{account}"),
             "AwsS3Bucket" => format!("arn:aws:s3:::{stem}-{account}-{seq}"),
+            "AwsEc2SecurityGroup" => {
+                format!("arn:aws:ec2:{region}:{account}:security-group/sg-{seq:017x}")
+            }
+            "AwsEc2Instance" => format!("arn:aws:ec2:{region}:{account}:instance/i-{seq:017x}"),
+            "AwsIamUser" => format!("arn:aws:iam::{account}:user/{stem}-{seq}"),
+            "AwsCloudTrailTrail" => {
+                format!("arn:aws:cloudtrail:{region}:{account}:trail/{stem}-{seq}")
+            }
+            "AwsKmsKey" => format!(
+                "arn:aws:kms:{region}:{account}:key/0000{seq:04x}-demo-4000-8000-{seq:012x}"
+            ),
+            "AwsRdsDbInstance" => format!("arn:aws:rds:{region}:{account}:db:{stem}-{seq}"),
+            "AwsSnsTopic" => format!("arn:aws:sns:{region}:{account}:{stem}-{seq}"),
+            "AwsLambdaFunction" => {
+                format!("arn:aws:lambda:{region}:{account}:function:{stem}-{seq}")
+            }
             _ => format!(
                 "arn:aws:{}:{region}:{account}:{stem}/{stem}-{seq:05x}",
                 rtype.trim_start_matches("Aws").to_ascii_lowercase()

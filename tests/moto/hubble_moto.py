@@ -12,8 +12,10 @@ stdin closes (i.e. when the parent dies). moto's own POST /moto-api/reset still
 wipes all state.
 
 Plugins: each module in PLUGINS has an ``install()`` that patches moto's backend
-and response classes before the first request. To add a service (e.g. SSM
-Automation), write ``hubble_ssm.py`` with an ``install()`` and list it here.
+and response classes before the first request, and may define ``CONTROL_ROUTES``
+({path: handler(method, query, body) -> (status, payload)}) for its own test-only
+endpoints under /_hubble/ (hubble_ssm.py: /_hubble/ssm/outcomes and
+/_hubble/ssm/executions, documented there). A handler's ValueError answers 400.
 
 Test-only control endpoint (not an AWS API; needs no signature):
 
@@ -43,11 +45,13 @@ import os
 import signal
 import sys
 import threading
+import urllib.parse
 from typing import Any
 
-PLUGINS = ["hubble_securityhub"]  # later: "hubble_ssm"
+PLUGINS = ["hubble_securityhub", "hubble_ssm"]
 
 _FAULTS: list[dict[str, Any]] = []
+_ROUTES: dict[str, Any] = {}  # plugin control endpoints, filled by build_app()
 _FAULTS_LOCK = threading.Lock()
 _DEFAULT_STATUS = {
     "ThrottlingException": 429, "TooManyRequestsException": 429, "Throttling": 429,
@@ -108,7 +112,16 @@ def take_fault(service: str, operation: str, account: str, region: str) -> dict 
 def _control(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     """WSGI handler for /_hubble/*."""
     method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
-    if path.rstrip("/") != "/_hubble/faults":
+    route = _ROUTES.get(path.rstrip("/"))
+    if route is not None:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = json.loads(environ["wsgi.input"].read(length) or b"null")
+            query = {k: v[-1] for k, v in urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).items()}
+            status, payload = route(method, query, body)
+        except ValueError as exc:  # includes JSONDecodeError
+            status, payload = 400, {"message": str(exc)}
+    elif path.rstrip("/") != "/_hubble/faults":
         status, payload = 404, {"message": f"no such control endpoint: {path}"}
     elif method == "GET":
         with _FAULTS_LOCK:
@@ -162,7 +175,9 @@ def build_app() -> Any:
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     for name in PLUGINS:
-        importlib.import_module(name).install()
+        plugin = importlib.import_module(name)
+        plugin.install()
+        _ROUTES.update(getattr(plugin, "CONTROL_ROUTES", {}))
     _install_fault_hook()
     moto_app = DomainDispatcherApplication(create_backend_app)
 
