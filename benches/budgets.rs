@@ -283,6 +283,8 @@ fn idle_bytes() {
             audit: None::<Arc<Mutex<agent_hubble::audit::AuditLog>>>,
             refresh: Arc::new(tokio::sync::Notify::new()),
             actor: "bench".into(),
+            remediation: None,
+            queue_view: None,
         };
         let events = futures::stream::pending::<std::io::Result<crossterm::event::Event>>();
         let counter = count.clone();

@@ -174,12 +174,50 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
             None
         }
     };
-    let actor = setup::local_actor();
+    let mut actor = setup::local_actor();
+    let read_only = cli.read_only || audit.is_none();
+    let sources_by_key: std::collections::HashMap<_, _> = setup
+        .sources
+        .iter()
+        .map(|s| (s.info().key.clone(), s.clone()))
+        .collect();
+    // Remediation is off unless the config enables it; --read-only hides it too.
+    let (remediation, queue_view) = match (&audit, cfg.remediation.enabled && !read_only) {
+        (Some(audit), true) => {
+            let who = agent_hubble::remediation::identity::resolve(setup.base.as_ref())
+                .await
+                .map_err(|e| anyhow::anyhow!("remediation needs to know who you are: {e}"))?;
+            actor = who.display();
+            let catalog =
+                agent_hubble::remediation::catalog::Catalog::load(Some(&paths.config_dir))
+                    .map_err(|d| anyhow::anyhow!("{}", agent_hubble::diag::Diagnostics(d)))?;
+            let queue = agent_hubble::remediation::queue::Queue::open(&store_path, audit.clone())?;
+            let runner = agent_hubble::remediation::runner::Runner::new(
+                queue,
+                setup.automations.clone(),
+                sources_by_key.clone(),
+                who.clone(),
+                std::time::Duration::from_secs(cfg.remediation.spacing_secs),
+            );
+            let service = agent_hubble::remediation::service::Service {
+                runner,
+                catalog,
+                config: cfg.remediation.clone(),
+                store_path: store_path.clone(),
+                automations: setup.automations.clone(),
+                who,
+            };
+            let (tx, rx) = service.spawn();
+            (Some(tx), Some(rx))
+        }
+        _ => (None, None),
+    };
     let opts = Options {
         demo: setup.demo,
-        read_only: cli.read_only || audit.is_none(),
+        read_only,
         screen_reader: cli.screen_reader || cfg.ui.screen_reader,
         actor: actor.clone(),
+        remediation: remediation.is_some(),
     };
     let snapshot = snapshots.borrow().clone();
     let mut app = App::new(opts, theme, keymap, snapshot, agent_hubble::model::now_ms());
@@ -187,11 +225,9 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
         app.message = Some((agent_hubble::tui::app::Level::Info, n));
     }
     let ctx = EffectContext {
-        sources: setup
-            .sources
-            .iter()
-            .map(|s| (s.info().key.clone(), s.clone()))
-            .collect(),
+        remediation,
+        queue_view,
+        sources: sources_by_key,
         hub: hub_tx.clone(),
         audit,
         refresh: poller.refresh_handle(),

@@ -38,17 +38,16 @@ async fn find(
     setup: &Setup,
     id: &str,
 ) -> Result<(Finding, Option<serde_json::Value>), String> {
-    if let Ok(store) = crate::store::Store::open(&setup::store_path(cfg, paths, setup.demo)) {
-        if let Ok((all, _)) = store.load_findings() {
-            if let Some(f) = all.into_iter().find(|f| f.id == id) {
-                let raw = store
-                    .raw_json(id)
-                    .ok()
-                    .flatten()
-                    .and_then(|r| serde_json::from_str(&r).ok());
-                return Ok((f, raw));
-            }
-        }
+    if let Ok(store) = crate::store::Store::open(&setup::store_path(cfg, paths, setup.demo))
+        && let Ok((all, _)) = store.load_findings()
+        && let Some(f) = all.into_iter().find(|f| f.id == id)
+    {
+        let raw = store
+            .raw_json(id)
+            .ok()
+            .flatten()
+            .and_then(|r| serde_json::from_str(&r).ok());
+        return Ok((f, raw));
     }
     for s in &setup.sources {
         let (items, _) = crate::poller::fetch_all(

@@ -8,3 +8,4 @@ pub mod policy;
 pub mod propose;
 pub mod queue;
 pub mod runner;
+pub mod service;

@@ -134,6 +134,9 @@ impl Item {
     }
 }
 
+/// One recorded transition: (at, from, to, actor, note).
+pub type Transition = (i64, Option<String>, String, String, String);
+
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
     #[error(transparent)]
@@ -370,10 +373,10 @@ impl Queue {
                 "to approve a destructive remediation",
             ));
         }
-        if let Some(word) = &item.proposal.confirm_word {
-            if confirm.map(str::trim) != Some(word.as_str()) {
-                return Err(QueueError::ConfirmMismatch(word.clone()));
-            }
+        if let Some(word) = &item.proposal.confirm_word
+            && confirm.map(str::trim) != Some(word.as_str())
+        {
+            return Err(QueueError::ConfirmMismatch(word.clone()));
         }
         let target = format!(
             "{} {} on {}",
@@ -602,10 +605,7 @@ impl Queue {
     }
 
     /// Every transition of an item, oldest first: (at, from, to, actor, note).
-    pub fn history(
-        &self,
-        id: &str,
-    ) -> Result<Vec<(i64, Option<String>, String, String, String)>, QueueError> {
+    pub fn history(&self, id: &str) -> Result<Vec<Transition>, QueueError> {
         let mut stmt = self.store.conn().prepare("SELECT at, from_state, to_state, actor, note FROM remediation_transitions WHERE item_id = ?1 ORDER BY rowid")?;
         let rows = stmt.query_map([id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))

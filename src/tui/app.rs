@@ -9,11 +9,13 @@ use ratatui_textarea::TextArea;
 
 use super::dialogs::{Palette, WorkflowDialog};
 use super::keymap::{Action, Keymap};
+use super::rem_dialogs::{DecisionDialog, PreviewDialog};
 use super::table::{self, Column, Sort};
 use super::theme::Theme;
 use crate::filter::Filter;
 use crate::hub::Snapshot;
 use crate::model::{Finding, FindingRef, Workflow};
+use crate::remediation::service::{Command as RemCommand, QueueView, Reply};
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -35,9 +37,12 @@ pub enum Msg {
         unprocessed: Vec<(String, String, String)>,
         error: Option<String>,
     },
+    /// A new picture of the remediation queue.
+    Queue(Arc<QueueView>),
+    Remediation(Reply),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     UpdateWorkflow {
         findings: Vec<FindingRef>,
@@ -48,6 +53,7 @@ pub enum Effect {
     Refresh,
     /// Put text on the clipboard with OSC 52.
     Copy(String),
+    Remediation(RemCommand),
     Quit,
 }
 
@@ -87,6 +93,8 @@ pub enum Overlay {
     Help { scroll: u16 },
     Sources { scroll: u16 },
     Workflow(WorkflowDialog),
+    Preview(PreviewDialog),
+    Decision(Box<DecisionDialog>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +111,8 @@ pub struct Options {
     pub screen_reader: bool,
     /// Shown as Note.UpdatedBy and in the audit log.
     pub actor: String,
+    /// `[remediation] enabled = true`.
+    pub remediation: bool,
 }
 
 pub struct App {
@@ -132,6 +142,10 @@ pub struct App {
     pub quit: bool,
     /// Until the user moves, the selection stays on the first row while data streams in.
     pub moved: bool,
+    /// The remediation queue view is showing instead of the findings.
+    pub queue_view: bool,
+    pub queue: Arc<QueueView>,
+    pub queue_selected: usize,
 }
 
 impl App {
@@ -165,6 +179,9 @@ impl App {
             dirty: true,
             quit: false,
             moved: false,
+            queue_view: false,
+            queue: Arc::new(QueueView::default()),
+            queue_selected: 0,
         };
         app.recompute();
         app
@@ -341,6 +358,15 @@ impl App {
                 self.dirty = true;
                 self.on_key(key, &mut fx);
             }
+            Msg::Queue(view) => {
+                self.queue = view;
+                self.queue_selected = self.queue_selected.min(self.queue_rows().saturating_sub(1));
+                self.dirty = true;
+            }
+            Msg::Remediation(reply) => {
+                self.on_remediation_reply(reply);
+                self.dirty = true;
+            }
         }
         if self.quit {
             fx.push(Effect::Quit);
@@ -359,6 +385,8 @@ impl App {
             Overlay::Filter(ta) => return self.filter_key(ta, key),
             Overlay::Palette(p) => return self.palette_key(p, key, fx),
             Overlay::Workflow(d) => return self.workflow_key(d, key, fx),
+            Overlay::Preview(d) => return self.preview_key(d, key, fx),
+            Overlay::Decision(d) => return self.decision_key(d, key, fx),
             Overlay::Help { scroll } => {
                 return match self.keymap.action(&key) {
                     Some(Action::MoveDown) => {
@@ -411,6 +439,9 @@ impl App {
     pub fn act(&mut self, action: Action, fx: &mut Vec<Effect>) {
         self.dirty = true;
         if self.detail.is_some() && self.detail_action(action, fx) {
+            return;
+        }
+        if self.queue_view && self.queue_action(action, fx) {
             return;
         }
         let page = self.table_rows();
@@ -517,6 +548,14 @@ impl App {
                 }
             }
             Action::ToggleAscii => self.theme.ascii = !self.theme.ascii,
+            Action::Propose => self.propose(fx),
+            Action::Queue => {
+                self.queue_view = !self.queue_view;
+                self.detail = None;
+            }
+            Action::Decide | Action::CancelItem => {
+                self.info("open the queue (Q) to decide on an item")
+            }
             Action::NextTab | Action::PrevTab | Action::ScrollLeft | Action::ScrollRight => {}
         }
     }
@@ -591,6 +630,9 @@ impl App {
 }
 
 mod input;
+mod remediation;
+
+pub use remediation::QueueRow;
 
 #[cfg(test)]
 mod tests;

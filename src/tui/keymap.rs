@@ -15,7 +15,7 @@ use crate::diag::Diagnostic;
 use crate::filter::edit_distance;
 
 /// Groups of the `?` help screen, in display order.
-pub const SECTIONS: [&str; 4] = ["Navigation", "Findings", "Views", "General"];
+pub const SECTIONS: [&str; 5] = ["Navigation", "Findings", "Remediation", "Views", "General"];
 
 macro_rules! actions {
     ($($variant:ident $name:literal $section:literal $desc:literal;)*) => {
@@ -74,6 +74,10 @@ actions! {
     ScrollRight "scroll_right" "Navigation" "Scroll right";
     Copy "copy" "Findings" "Copy the finding id to the clipboard (OSC 52)";
     ToggleAscii "toggle_ascii" "Views" "Switch between Unicode and ASCII symbols";
+    Propose "propose" "Remediation" "Propose the playbook of the selected or marked findings (shows a preview first)";
+    Queue "queue" "Remediation" "Show or hide the remediation queue";
+    Decide "decide" "Remediation" "Approve or reject the selected queue item or waiting execution";
+    CancelItem "cancel_item" "Remediation" "Cancel the selected queue item (stops a running execution)";
 }
 
 /// A keymap name, action name or key that does not parse.

@@ -28,6 +28,9 @@ pub struct EffectContext {
     pub audit: Option<Arc<Mutex<AuditLog>>>,
     pub refresh: Arc<Notify>,
     pub actor: String,
+    /// The remediation service, when remediation is enabled.
+    pub remediation: Option<mpsc::Sender<crate::remediation::service::Request>>,
+    pub queue_view: Option<watch::Receiver<Arc<crate::remediation::service::QueueView>>>,
 }
 
 /// Frame budget: at most ~30 draws per second however fast events arrive.
@@ -48,6 +51,8 @@ where
     S: futures::Stream<Item = std::io::Result<Event>> + Unpin,
 {
     let (msg_tx, mut msg_rx) = mpsc::channel::<Msg>(64);
+    let mut queue_rx = ctx.queue_view.clone();
+    let mut queue_alive = queue_rx.is_some();
     let (fx_tx, fx_rx) = mpsc::channel::<Effect>(64);
     let effects = tokio::spawn(run_effects(fx_rx, msg_tx.clone(), ctx));
     let size = terminal.size()?;
@@ -85,6 +90,15 @@ where
                 }
             }
             Some(m) = msg_rx.recv() => effects_out = app.update(m),
+            changed = async { queue_rx.as_mut().expect("guarded").changed().await }, if queue_alive => {
+                match changed {
+                    Ok(()) => {
+                        let v = queue_rx.as_mut().expect("guarded").borrow_and_update().clone();
+                        effects_out = app.update(Msg::Queue(v));
+                    }
+                    Err(_) => queue_alive = false,
+                }
+            }
             _ = clock.tick() => effects_out = app.update(Msg::Tick(now_ms())),
             _ = tokio::time::sleep(deadline) => {}
         }
@@ -155,6 +169,23 @@ async fn run_effects(mut rx: mpsc::Receiver<Effect>, tx: mpsc::Sender<Msg>, ctx:
         match fx {
             Effect::Quit => return,
             Effect::Refresh => ctx.refresh.notify_waiters(),
+            Effect::Remediation(cmd) => {
+                let Some(service) = ctx.remediation.clone() else {
+                    let reply =
+                        crate::remediation::service::Reply::Done(Err("remediation is off".into()));
+                    let _ = tx.send(Msg::Remediation(reply)).await;
+                    continue;
+                };
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let (reply_tx, reply_rx) = oneshot::channel();
+                    if service.send((cmd, reply_tx)).await.is_ok()
+                        && let Ok(reply) = reply_rx.await
+                    {
+                        let _ = tx.send(Msg::Remediation(reply)).await;
+                    }
+                });
+            }
             Effect::Copy(text) => copy_osc52(&text),
             Effect::LoadRaw(id) => {
                 let (reply, answer) = oneshot::channel();

@@ -55,13 +55,17 @@ _UUID = re.compile(r"[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}
 _DOC_NAME = re.compile(r"[a-zA-Z0-9_\-.:/]{3,128}")
 _DOC_VERSION = re.compile(r"\$LATEST|\$DEFAULT|[1-9][0-9]*")
 _TAG = re.compile(r"[\w\s.:/=+\-@]*")
+_PARAM_TYPES = set(_MODEL.shape_for("DocumentParameterType").enum)  # String, StringList
 
 # ----------------------------------------------------------------------- AWS-owned runbooks
 # Parameter names, types, defaults and Required/Optional flags of the AWS-owned Automation
 # runbooks the console uses, from the AWS Systems Manager Automation runbook reference
 # (docs.aws.amazon.com/systems-manager-automation-runbooks; each entry's "source"). The table
 # lives in runbooks.json so that the Rust catalogue tests read exactly the same data.
-# "required" means the runbook declares no default (StartAutomationExecution fails without it).
+# "required" means the runbook declares no default (StartAutomationExecution fails without it;
+# the reference calls RevokeUnusedIAMUserCredentials' MaxCredentialUsageAge "Required" although
+# it defaults to 90). Older copies of the reference differ (DisablePublicAccessToRDSInstance took
+# DbInstanceResourceId, now DbiResourceId); the table follows the current pages.
 RUNBOOKS: dict[str, dict] = json.load(
     open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "runbooks.json")))
 
@@ -97,33 +101,38 @@ def _parse_outcome(spec: Any) -> dict[str, Any]:
     unknown = set(spec) - {"document", "outcome", "failure_message", "duration_ms", "count"}
     if unknown:
         raise ValueError(f"unknown keys: {sorted(unknown)}")
-    rule = {"document": spec.get("document"), "outcome": spec.get("outcome", "Success"),
-            "failure_message": spec.get("failure_message"),
-            "duration_ms": spec.get("duration_ms"), "count": spec.get("count")}
+    rule = {k: spec.get(k) for k in ("document", "failure_message", "duration_ms", "count")}
+    rule["outcome"] = spec.get("outcome", "Success")
     if rule["outcome"] not in OUTCOMES:
         raise ValueError(f"'outcome' must be one of {list(OUTCOMES)}")
-    for key in ("document", "failure_message"):
-        if rule[key] is not None and (not isinstance(rule[key], str) or not rule[key]):
+    for key, v in rule.items():
+        if key in ("document", "failure_message") and v is not None and (not isinstance(v, str) or not v):
             raise ValueError(f"'{key}' must be a non-empty string")
-    for key, low in (("duration_ms", 0), ("count", 1)):
-        v = rule[key]
-        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < low):
-            raise ValueError(f"'{key}' must be an integer >= {low}")
+        if key in ("duration_ms", "count") and v is not None and (
+                not isinstance(v, int) or isinstance(v, bool) or v < (key == "count")):
+            raise ValueError(f"'{key}' must be an integer >= {int(key == 'count')}")
     return rule
 
 
 def take_outcome(document: str) -> dict[str, Any]:
-    """The rule for a new execution of `document` (uses one of its count)."""
+    """The rule for a new execution of `document` (uses one of its count). Without its own
+    duration_ms a rule takes the newest wildcard rule's, else HUBBLE_SSM_DURATION_MS."""
     with LOCK:
-        for wanted in (document, None):
-            for rule in reversed(_OUTCOMES):
-                if rule["document"] == wanted:
-                    if rule["count"] is not None:
-                        rule["count"] -= 1
-                        if rule["count"] == 0:
-                            _OUTCOMES.remove(rule)
-                    return dict(rule)
-    return {"outcome": "Success", "failure_message": None, "duration_ms": None}
+        chosen = next((r for wanted in (document, None) for r in reversed(_OUTCOMES)
+                       if r["document"] == wanted), None)
+        durations = [r["duration_ms"] for r in _OUTCOMES
+                     if r["document"] is None and r["duration_ms"] is not None]
+        if chosen is None:
+            return {"outcome": "Success", "failure_message": None,
+                    "duration_ms": durations[-1] if durations else None}
+        if chosen["count"] is not None:
+            chosen["count"] -= 1
+            if chosen["count"] == 0:
+                _OUTCOMES.remove(chosen)
+        rule = dict(chosen)
+        if rule["duration_ms"] is None and durations:
+            rule["duration_ms"] = durations[-1]
+        return rule
 
 
 def control_outcomes(method: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
@@ -131,13 +140,11 @@ def control_outcomes(method: str, query: dict[str, str], body: Any) -> tuple[int
         if method == "GET":
             return 200, {"outcomes": [dict(r) for r in _OUTCOMES]}
         if method == "DELETE":
-            cleared = len(_OUTCOMES)
-            _OUTCOMES.clear()
+            cleared, _OUTCOMES[:] = len(_OUTCOMES), []
             return 200, {"cleared": cleared}
         if method == "POST":
-            rule = _parse_outcome(body)
-            _OUTCOMES.append(rule)
-            return 200, {"outcome": dict(rule)}
+            _OUTCOMES.append(_parse_outcome(body))
+            return 200, {"outcome": dict(_OUTCOMES[-1])}
     return 405, {"message": f"method {method} not allowed"}
 
 
@@ -147,14 +154,13 @@ def control_executions(method: str, query: dict[str, str], body: Any) -> tuple[i
     from moto.ssm.models import ssm_backends
     now, found = time.time(), []
     with LOCK:
-        for account, regions in list(ssm_backends.items()):
-            for region, backend in list(regions.items()):
+        for regions in list(ssm_backends.values()):
+            for backend in list(regions.values()):
                 for ex in getattr(backend, "_hubble_executions", {}).values():
                     ex.advance(now)
                     found.append(ex.record())
-    keys = {"account": "account", "region": "region", "document": "document",
-            "client_token": "client_token", "status": "status"}
-    found = [r for r in found if all(str(r[keys[k]]) == v for k, v in query.items() if k in keys)]
+    keys = {"account", "region", "document", "client_token", "status"} & set(query)
+    found = [r for r in found if all(str(r[k]) == query[k] for k in keys)]
     return 200, {"executions": sorted(found, key=lambda r: r["started_at"])}
 
 
@@ -188,13 +194,11 @@ def resolve_document(backend: Any, name: str, version: str | None) -> dict[str, 
             raise AutomationError("AutomationDefinitionNotFoundException",
                                   f"Document {name} is a {doc.document_type} document, not an "
                                   "Automation runbook.")
-        params = {}
-        for pname, spec in (doc.content_json.get("parameters") or {}).items():
-            spec = spec if isinstance(spec, dict) else {}
-            params[pname] = {"type": spec.get("type", "String"), "required": "default" not in spec,
-                             "allowed_values": spec.get("allowedValues")}
-            if "default" in spec:
-                params[pname]["default"] = spec["default"]
+        params = {pname: {"type": spec.get("type", "String"), "required": "default" not in spec,
+                          "allowed_values": spec.get("allowedValues"),
+                          **({"default": spec["default"]} if "default" in spec else {})}
+                  for pname, spec in (doc.content_json.get("parameters") or {}).items()
+                  if isinstance(spec, dict)}
         steps = [{"name": s.get("name", f"step{i + 1}"), "action": s.get("action", "aws:sleep"),
                   "timeout": s.get("timeoutSeconds")}
                  for i, s in enumerate(doc.content_json.get("mainSteps") or []) if isinstance(s, dict)]
@@ -268,11 +272,16 @@ class Execution:
         self.started = time.time()
         self.pending_until = self.started + 0.2 * duration
         self.step_seconds = 0.8 * duration / max(1, len(runnable))
-        self.cancel_seconds = min(0.2, 0.2 * duration)
+        self.cancel_seconds = min(0.5, 0.2 * duration)
         self.status, self.cursor, self.ended, self.failure = "Pending", 0, None, None
         self.cancel_done: float | None = None
 
     # ------------------------------------------------------------ timeline
+    @property
+    def step(self) -> dict | None:
+        """The step that runs, waits or is being cancelled (None before start and after the end)."""
+        return self.steps[self.cursor] if self.cursor < len(self.steps) else None
+
     def _start_step(self, index: int, at: float) -> None:
         self.cursor = index
         if index >= len(self.steps):
@@ -285,14 +294,14 @@ class Execution:
             step["status"] = self.status = "Waiting"
 
     def _end(self, status: str, at: float, message: str | None = None) -> None:
-        step = self.steps[self.cursor] if self.cursor < len(self.steps) else None
+        step = self.step
         if step is not None and step["status"] in ("InProgress", "Waiting", "Cancelling"):
             step.update(status=status, end=at, failure=message)  # later steps stay Pending
         self.status, self.ended, self.failure = status, at, message
 
     def advance(self, now: float) -> None:
         while True:
-            step = self.steps[self.cursor] if self.cursor < len(self.steps) else None
+            step = self.step
             if self.status == "Pending" and now >= self.pending_until:
                 self._start_step(0, self.pending_until)
             elif self.status == "InProgress" and now >= step["start"] + self.step_seconds:
@@ -318,7 +327,7 @@ class Execution:
 
     # ------------------------------------------------------------ requests
     def signal(self, signal_type: str, payload: dict, caller: str, now: float) -> None:
-        step = self.steps[self.cursor] if self.cursor < len(self.steps) else None
+        step = self.step
         if signal_type not in ("Approve", "Reject") or self.status != "Waiting" \
                 or step is None or step["action"] != "aws:approve":
             raise AutomationError("InvalidAutomationSignalException",
@@ -344,7 +353,7 @@ class Execution:
                                   f"Automation execution {self.id} is already {self.status}.")
         self.stops.append({"type": stop_type, "at": _iso(now)})
         if self.status != "Cancelling":
-            step = self.steps[self.cursor] if self.cursor < len(self.steps) else None
+            step = self.step
             if step is not None and self.status != "Pending":
                 step["status"] = "Cancelling"
             self.status, self.cancel_done = "Cancelling", now + self.cancel_seconds
@@ -369,17 +378,14 @@ class Execution:
         return out
 
     def describe(self) -> dict[str, Any]:
-        steps = []
-        for s in self.steps:
-            view = {"StepName": s["name"], "Action": s["action"], "StepStatus": s["status"],
-                    "StepExecutionId": s["id"], "OnFailure": "Abort", "MaxAttempts": 1,
-                    "IsCritical": True, "IsEnd": s is self.steps[-1], "Inputs": {},
-                    "Outputs": s["outputs"]}
-            view.update({k: v for k, v in (("ExecutionStartTime", s["start"]),
-                                            ("ExecutionEndTime", s["end"]),
-                                            ("FailureMessage", s["failure"]),
-                                            ("TimeoutSeconds", s["timeout"])) if v is not None})
-            steps.append(view)
+        optional = {"start": "ExecutionStartTime", "end": "ExecutionEndTime",
+                    "failure": "FailureMessage", "timeout": "TimeoutSeconds"}
+        steps = [{"StepName": s["name"], "Action": s["action"], "StepStatus": s["status"],
+                  "StepExecutionId": s["id"], "OnFailure": "Abort", "MaxAttempts": 1,
+                  "IsCritical": True, "IsEnd": s is self.steps[-1], "Inputs": {},
+                  "Outputs": s["outputs"],
+                  **{name: s[key] for key, name in optional.items() if s[key] is not None}}
+                 for s in self.steps]
         return {**self._common(), "StepExecutions": steps, "StepExecutionsTruncated": False,
                 "Parameters": self.parameters}
 
@@ -477,15 +483,12 @@ def _check_start_request(body: dict) -> None:
         raise invalid("mode", body.get("Mode"), "satisfy enum value set: [Auto, Interactive]")
     _check_parameter_map("parameters", body.get("Parameters"))
     tags = body.get("Tags") or []
-    if not isinstance(tags, list) or len(tags) > 5:
-        raise invalid("tags", tags, "have at most 5 tags when starting an automation")
-    for tag in tags:
-        if not (isinstance(tag, dict) and isinstance(tag.get("Key"), str)
-                and isinstance(tag.get("Value"), str) and 1 <= len(tag["Key"]) <= 128
-                and len(tag["Value"]) <= 256 and _TAG.fullmatch(tag["Key"])
-                and _TAG.fullmatch(tag["Value"])):
-            raise invalid("tags", tag, "have Key (1-128) and Value (0-256) of letters, digits, "
-                          "spaces and _.:/=+-@")
+    if not isinstance(tags, list) or len(tags) > 5 or not all(
+            isinstance(t, dict) and isinstance(t.get("Key"), str) and isinstance(t.get("Value"), str)
+            and 1 <= len(t["Key"]) <= 128 and len(t["Value"]) <= 256
+            and _TAG.fullmatch(t["Key"]) and _TAG.fullmatch(t["Value"]) for t in tags):
+        raise invalid("tags", tags, "have at most 5 tags (the StartAutomationExecution limit), each "
+                      "with Key (1-128) and Value (0-256) of letters, digits, spaces and _.:/=+-@")
     for unsupported in ("TargetParameterName", "Targets", "TargetMaps", "TargetLocations",
                         "TargetLocationsURL"):
         if body.get(unsupported):
@@ -621,7 +624,7 @@ def _describe_owned_runbook(name: str) -> dict[str, Any]:
         "LatestVersion": "1", "DefaultVersion": "1", "Description": book["description"],
         "PlatformTypes": ["Windows", "Linux", "MacOS"], "HashType": "Sha256",
         "Hash": hashlib.sha256(json.dumps(book, sort_keys=True).encode()).hexdigest(),
-        "Parameters": [{"Name": p, "Type": s["type"],
+        "Parameters": [{"Name": p, "Type": s["type"] if s["type"] in _PARAM_TYPES else "String",
                         "Description": "(Required)" if s["required"] else "(Optional)",
                         **({"DefaultValue": s["default"]} if "default" in s else {})}
                        for p, s in book["parameters"].items()]}}

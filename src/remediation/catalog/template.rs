@@ -328,3 +328,6 @@ fn details(raw: Option<&Value>, path: &[String]) -> Result<String, RenderError> 
         other => Ok(other.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests;

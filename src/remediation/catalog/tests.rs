@@ -3,13 +3,13 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::template::{self, Segment};
+use super::template;
 use super::*;
 use crate::model::{Finding, Resource};
 
-const ROLE: &str = "arn:{partition}:iam::{account}:role/HubbleRemediation";
+pub(super) const ROLE: &str = "arn:{partition}:iam::{account}:role/HubbleRemediation";
 
-fn finding(control: &str, kind: &str, id: &str) -> Finding {
+pub(super) fn finding(control: &str, kind: &str, id: &str) -> Finding {
     let mut f = crate::sources::memory::sample_finding(1, 1_700_000_000_000);
     f.id = format!("arn:aws:securityhub:eu-west-1:111122223333:finding/{control}-1");
     f.account = "111122223333".into();
@@ -25,7 +25,7 @@ fn finding(control: &str, kind: &str, id: &str) -> Finding {
     f
 }
 
-fn input<'a>(f: &'a Finding, raw: Option<&'a serde_json::Value>) -> RenderInput<'a> {
+pub(super) fn input<'a>(f: &'a Finding, raw: Option<&'a serde_json::Value>) -> RenderInput<'a> {
     RenderInput {
         finding: f,
         raw,
@@ -344,113 +344,6 @@ fn missing_tag_or_detail_names_parameter_and_placeholder() {
     );
 }
 
-#[test]
-fn render_template_fills_every_placeholder() {
-    let id = "arn:aws-us-gov:sns:us-gov-west-1:111122223333:alerts";
-    let mut f = finding("SNS.1", "AwsSnsTopic", id);
-    f.resources[0].partition = None;
-    f.region = "us-gov-west-1".into();
-    let raw = json!({"Resources": [{"Details": {"AwsSnsTopic": {
-        "Subscription": [{"Endpoint": "ops@example.com"}], "Size": 3, "Fifo": false
-    }}}]});
-    let i = input(&f, Some(&raw));
-    let r = |t: &str| render_template(t, &i);
-    assert_eq!(
-        r("{assume_role}").unwrap(),
-        "arn:aws-us-gov:iam::111122223333:role/HubbleRemediation"
-    );
-    assert_eq!(r(ROLE).unwrap(), r("{assume_role}").unwrap());
-    assert_eq!(r("{resource_id}").unwrap(), id);
-    assert_eq!(r("{resource_name}").unwrap(), "alerts");
-    assert_eq!(r("{resource_type}/{control}").unwrap(), "AwsSnsTopic/SNS.1");
-    assert_eq!(
-        r("{region}:{account}").unwrap(),
-        "us-gov-west-1:111122223333"
-    );
-    assert_eq!(r("{finding_id}").unwrap(), f.id);
-    assert_eq!(
-        r("{details:AwsSnsTopic.Subscription.0.Endpoint}").unwrap(),
-        "ops@example.com"
-    );
-    assert_eq!(
-        r("{details:AwsSnsTopic.Size}-{details:AwsSnsTopic.Fifo}").unwrap(),
-        "3-false"
-    );
-    assert_eq!(
-        r("{{literal}} {{{account}}}").unwrap(),
-        "{literal} {111122223333}"
-    );
-    assert_eq!(r("").unwrap(), "");
-
-    // The role template cannot use itself; templates with errors never render.
-    let looping = RenderInput {
-        assume_role_template: "{assume_role}",
-        ..i
-    };
-    assert!(matches!(
-        render_template("{assume_role}", &looping),
-        Err(RenderError::Syntax { .. })
-    ));
-    assert!(matches!(r("{acount}"), Err(RenderError::Syntax { .. })));
-
-    let mut no_control = f.clone();
-    no_control.control_id = None;
-    assert_eq!(
-        render_template("{control}", &input(&no_control, None)),
-        Err(RenderError::NoValue {
-            placeholder: "control".into()
-        })
-    );
-}
-
-#[test]
-fn template_syntax() {
-    let lit = |s: &str| Segment::Literal(s.into());
-    assert_eq!(template::parse("a{{b}}c").unwrap(), vec![lit("a{b}c")]);
-    let e = template::parse("x-{acount}").unwrap_err();
-    assert_eq!(e.offset, 2);
-    assert!(
-        e.message.contains("did you mean `{account}`?"),
-        "{}",
-        e.message
-    );
-    let e = template::parse("{bogus_thing}").unwrap_err();
-    assert!(e.message.contains("known: resource_id"), "{}", e.message);
-    assert_eq!(template::parse("ab{region").unwrap_err().offset, 2);
-    assert_eq!(template::parse("ab{re{gion}").unwrap_err().offset, 2);
-    assert_eq!(template::parse("a}b").unwrap_err().offset, 1);
-    assert!(template::parse("{tag:}").is_err());
-    assert!(template::parse("{details:A..B}").is_err());
-    assert!(template::parse("{details:A.B}{tag:k:v}").is_ok());
-}
-
-#[test]
-fn resource_names_from_arns() {
-    for (id, name) in [
-        ("arn:aws:s3:::my-bucket", "my-bucket"),
-        (
-            "arn:aws:ec2:us-east-1:111122223333:security-group/sg-123",
-            "sg-123",
-        ),
-        ("arn:aws:iam::111122223333:user/path/to/alice", "alice"),
-        (
-            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab",
-            "1234abcd-12ab",
-        ),
-        ("arn:aws:sns:us-east-1:111122223333:alerts", "alerts"),
-        ("arn:aws:rds:us-east-1:111122223333:db:orders", "orders"),
-        (
-            "arn:aws:cloudtrail:us-east-1:111122223333:trail/main",
-            "main",
-        ),
-        ("AWS::::Account:111122223333", "111122223333"),
-        ("sg-0abc", "sg-0abc"),
-        ("arn:aws:s3:::", ""),
-    ] {
-        assert_eq!(template::resource_name(id), name, "{id}");
-    }
-}
-
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
@@ -616,15 +509,55 @@ fn duplicate_controls_and_syntax_errors() {
     assert!(Catalog::load(Some(dir.path())).is_err());
 }
 
-/// Every playbook fills every parameter the fake SSM (tests/moto/runbooks.json) marks as
-/// required for its document, using the exact names.
+/// Every playbook fills every parameter the fake SSM (tests/moto/runbooks.json, from the same
+/// AWS runbook reference) requires for its document, and passes only names it declares.
 #[test]
-fn builtin_playbooks_fill_the_fake_ssm_required_parameters() {
+fn builtin_playbooks_match_the_fake_ssm_runbooks() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/moto/runbooks.json");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("skipped: {} does not exist yet", path.display());
-        return;
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("skipped: {} does not exist", path.display());
+            return;
+        }
+        Err(e) => panic!("{}: {e}", path.display()),
     };
     let runbooks: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let _ = runbooks;
+    let mut problems = Vec::new();
+    let mut unknown_documents = Vec::new();
+    for p in Catalog::builtin().iter() {
+        let Some(params) = runbooks
+            .get(&p.document)
+            .and_then(|d| d.get("parameters"))
+            .and_then(|d| d.as_object())
+        else {
+            unknown_documents.push(format!("{} ({})", p.document, p.control));
+            continue;
+        };
+        for (name, spec) in params {
+            let required = spec.get("required").and_then(|r| r.as_bool()) == Some(true);
+            if required && !p.parameters.contains_key(name) {
+                problems.push(format!("{}: required `{name}` not filled", p.control));
+            }
+            let list = spec.get("type").and_then(|t| t.as_str()) == Some("StringList");
+            if !list && p.parameters.get(name).is_some_and(|t| t.len() != 1) {
+                problems.push(format!("{}: `{name}` is a String, not a list", p.control));
+            }
+        }
+        for name in p.parameters.keys() {
+            if !params.contains_key(name) {
+                problems.push(format!(
+                    "{}: `{name}` is not a parameter of {}",
+                    p.control, p.document
+                ));
+            }
+        }
+    }
+    if !unknown_documents.is_empty() {
+        eprintln!(
+            "not in runbooks.json (unchecked): {}",
+            unknown_documents.join(", ")
+        );
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -93,6 +93,7 @@ fn app_with(depth: ColorDepth, w: u16, h: u16) -> App {
         read_only: false,
         screen_reader: false,
         actor: "tester@host".into(),
+        remediation: true,
     };
     let mut app = App::new(opts, theme, keymap, snapshot(HealthState::Ok, None), NOW);
     app.update(Msg::Resize(w, h));

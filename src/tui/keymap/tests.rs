@@ -139,14 +139,14 @@ fn user_file_replaces_only_listed_actions() {
     assert!(map.keys_for(Action::MoveDown).is_empty());
     // Inheriting another user map, which itself extends its built-in.
     let files = [
-        ("vim.toml", "[bindings]\nquit = [\"Q\"]\n"),
+        ("vim.toml", "[bindings]\nquit = [\"Z\"]\n"),
         (
             "mine.toml",
             "inherits = \"vim\"\n[bindings]\ncopy = [\"Y\"]\n",
         ),
     ];
     let map = load_with("mine", &files).unwrap();
-    assert_eq!(map.keys_for(Action::Quit), ["Q"]);
+    assert_eq!(map.keys_for(Action::Quit), ["Z"]);
     assert_eq!(map.keys_for(Action::Copy), ["Y"]);
     assert_eq!(map.keys_for(Action::MoveDown), ["j"]);
 }
@@ -223,7 +223,10 @@ fn help_lists_every_action_once() {
     let map = load_with("default", &[("default.toml", "[bindings]\ncopy = []\n")]).unwrap();
     let help = map.help();
     let titles: Vec<_> = help.iter().map(|s| s.title).collect();
-    assert_eq!(titles, ["Navigation", "Findings", "Views", "General"]);
+    assert_eq!(
+        titles,
+        ["Navigation", "Findings", "Remediation", "Views", "General"]
+    );
     let entries: Vec<_> = help.iter().flat_map(|s| s.entries.clone()).collect();
     let mut seen: Vec<Action> = entries.iter().map(|e| e.2).collect();
     seen.sort();

@@ -4,6 +4,7 @@
 pub mod detail;
 mod findings;
 mod overlays;
+mod queue;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -33,9 +34,10 @@ pub fn render(frame: &mut Frame, app: &App) {
     ])
     .areas(area);
     top_bar(top, buf, app);
-    match &app.detail {
-        Some(_) => detail::render(main, buf, app),
-        None => findings::render(main, buf, app),
+    match (&app.detail, app.queue_view) {
+        (Some(_), _) => detail::render(main, buf, app),
+        (None, true) => queue::render(main, buf, app),
+        (None, false) => findings::render(main, buf, app),
     }
     status_bar(status, buf, app);
     if let Some(pos) = overlays::render(frame, app) {
@@ -114,6 +116,19 @@ fn top_bar(area: Rect, buf: &mut Buffer, app: &App) {
     }
     if app.opts.read_only {
         spans.push(Span::styled(" READ-ONLY ", t.style("text.emphasis")));
+        spans.push(Span::raw(" "));
+    }
+    if app.queue_view {
+        let waiting = app
+            .queue
+            .items
+            .iter()
+            .filter(|i| i.state == crate::remediation::queue::State::Proposed)
+            .count();
+        spans.push(Span::styled(
+            format!(" QUEUE ({waiting} awaiting decision) "),
+            t.style("frozen.badge"),
+        ));
         spans.push(Span::raw(" "));
     }
     let arrow = t.symbol(if app.sort.descending {
@@ -242,7 +257,15 @@ fn hints(app: &App) -> Line<'static> {
     use super::keymap::Action::*;
     let t = &app.theme;
     let mut spans = Vec::new();
-    let wanted: &[(super::keymap::Action, &str)] = if app.detail.is_some() {
+    let wanted: &[(super::keymap::Action, &str)] = if app.queue_view {
+        &[
+            (Back, "back"),
+            (Decide, "decide"),
+            (CancelItem, "cancel item"),
+            (Queue, "findings"),
+            (Help, "help"),
+        ]
+    } else if app.detail.is_some() {
         &[
             (Back, "back"),
             (NextTab, "tab"),
