@@ -26,6 +26,9 @@ count omitted = until DELETE. The newest matching rule wins, document rules befo
 ones; a rule is used up when an execution starts (not on an idempotent replay). "Waiting" adds
 an aws:approve step in front of the runbook's steps; documents whose mainSteps have an
 aws:approve step wait there anyway. Reject fails that step and the run (onFailure Abort).
+Not simulated: Mode Interactive runs like Auto (it is only recorded), StopAutomationExecution
+Type Complete acts like Cancel, signals other than Approve/Reject are refused, and rate control /
+multi-account runs (Targets, TargetMaps, TargetLocations...) answer ValidationException.
 """
 
 from __future__ import annotations
@@ -66,8 +69,8 @@ _PARAM_TYPES = set(_MODEL.shape_for("DocumentParameterType").enum)  # String, St
 # the reference calls RevokeUnusedIAMUserCredentials' MaxCredentialUsageAge "Required" although
 # it defaults to 90). Older copies of the reference differ (DisablePublicAccessToRDSInstance took
 # DbInstanceResourceId, now DbiResourceId); the table follows the current pages.
-RUNBOOKS: dict[str, dict] = json.load(
-    open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "runbooks.json")))
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "runbooks.json")) as _table:
+    RUNBOOKS: dict[str, dict] = json.load(_table)
 
 
 class AutomationError(Exception):

@@ -62,34 +62,29 @@ pub(crate) enum Placeholder {
     Details(Vec<String>),
 }
 
-/// Names without an argument, as written between the braces.
-pub const SIMPLE: [&str; 9] = [
-    "resource_id",
-    "resource_name",
-    "resource_type",
-    "account",
-    "region",
-    "partition",
-    "assume_role",
-    "finding_id",
-    "control",
+/// The placeholders without an argument, as written between the braces.
+const SIMPLE: [(&str, Placeholder); 9] = [
+    ("resource_id", Placeholder::ResourceId),
+    ("resource_name", Placeholder::ResourceName),
+    ("resource_type", Placeholder::ResourceType),
+    ("account", Placeholder::Account),
+    ("region", Placeholder::Region),
+    ("partition", Placeholder::Partition),
+    ("assume_role", Placeholder::AssumeRole),
+    ("finding_id", Placeholder::FindingId),
+    ("control", Placeholder::Control),
 ];
 
 impl fmt::Display for Placeholder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Placeholder::ResourceId => "resource_id",
-            Placeholder::ResourceName => "resource_name",
-            Placeholder::ResourceType => "resource_type",
-            Placeholder::Account => "account",
-            Placeholder::Region => "region",
-            Placeholder::Partition => "partition",
-            Placeholder::AssumeRole => "assume_role",
-            Placeholder::FindingId => "finding_id",
-            Placeholder::Control => "control",
-            Placeholder::Tag(k) => return write!(f, "tag:{k}"),
-            Placeholder::Details(p) => return write!(f, "details:{}", p.join(".")),
-        })
+        match self {
+            Placeholder::Tag(k) => write!(f, "tag:{k}"),
+            Placeholder::Details(p) => write!(f, "details:{}", p.join(".")),
+            simple => {
+                let name = SIMPLE.iter().find(|(_, p)| p == simple).map(|(n, _)| *n);
+                f.write_str(name.unwrap_or_default())
+            }
+        }
     }
 }
 
@@ -156,51 +151,49 @@ pub(crate) fn parse(t: &str) -> Result<Vec<Segment>, SyntaxError> {
 }
 
 fn placeholder(body: &str) -> Result<Placeholder, String> {
-    let p = match body {
-        "resource_id" => Placeholder::ResourceId,
-        "resource_name" => Placeholder::ResourceName,
-        "resource_type" => Placeholder::ResourceType,
-        "account" => Placeholder::Account,
-        "region" => Placeholder::Region,
-        "partition" => Placeholder::Partition,
-        "assume_role" => Placeholder::AssumeRole,
-        "finding_id" => Placeholder::FindingId,
-        "control" => Placeholder::Control,
-        _ => {
-            if let Some(key) = body.strip_prefix("tag:") {
-                if key.is_empty() {
-                    return Err("`{tag:}` needs a tag key, e.g. `{tag:Owner}`".into());
-                }
-                return Ok(Placeholder::Tag(key.to_string()));
-            }
-            if let Some(path) = body.strip_prefix("details:") {
-                let parts: Vec<String> = path.split('.').map(str::to_string).collect();
-                if parts.iter().any(String::is_empty) {
-                    return Err(format!(
-                        "`{{details:{path}}}` needs a dotted path, e.g. \
-                         `{{details:AwsRdsDbInstance.DbiResourceId}}`"
-                    ));
-                }
-                return Ok(Placeholder::Details(parts));
-            }
-            return Err(unknown(body));
+    if let Some((_, p)) = SIMPLE.iter().find(|(n, _)| *n == body) {
+        return Ok(p.clone());
+    }
+    if let Some(key) = body.strip_prefix("tag:") {
+        if key.is_empty() {
+            return Err("`{tag:}` needs a tag key, e.g. `{tag:Owner}`".into());
         }
-    };
-    Ok(p)
+        return Ok(Placeholder::Tag(key.to_string()));
+    }
+    if let Some(path) = body.strip_prefix("details:") {
+        let parts: Vec<String> = path.split('.').map(str::to_string).collect();
+        if parts.iter().any(String::is_empty) {
+            return Err(format!(
+                "`{{details:{path}}}` needs a dotted path, e.g. \
+                 `{{details:AwsRdsDbInstance.DbiResourceId}}`"
+            ));
+        }
+        return Ok(Placeholder::Details(parts));
+    }
+    Err(unknown(body))
 }
 
 fn unknown(body: &str) -> String {
-    let known = SIMPLE.iter().copied().chain(["tag:KEY", "details:Path"]);
-    let best = known
+    let names = || {
+        SIMPLE
+            .iter()
+            .map(|(n, _)| *n)
+            .chain(["tag:KEY", "details:Path"])
+    };
+    let best = names()
         .map(|k| (crate::filter::edit_distance(body, k), k))
         .min();
-    let all = "resource_id, resource_name, resource_type, account, region, partition, \
-               assume_role, finding_id, control, tag:KEY, details:Path";
     match best {
         Some((d, k)) if d <= (body.len() / 3).max(1) => {
             format!("unknown placeholder `{{{body}}}`; did you mean `{{{k}}}`?")
         }
-        _ => format!("unknown placeholder `{{{body}}}` (known: {all})"),
+        _ => {
+            let all: Vec<&str> = names().collect();
+            format!(
+                "unknown placeholder `{{{body}}}` (known: {})",
+                all.join(", ")
+            )
+        }
     }
 }
 

@@ -32,19 +32,36 @@ fn state_style(s: State) -> &'static str {
     }
 }
 
+/// Columns shown at this width: ACCOUNT/REGION, then REQUESTER, go first when narrow, so
+/// the execution and step keep at least 20 cells. (index into COLS, width)
+fn columns(width: u16) -> Vec<(usize, u16)> {
+    let mut shown: Vec<usize> = (0..COLS.len()).collect();
+    for drop in [4, 5] {
+        let fixed: u16 = shown.iter().map(|&i| COLS[i].1 + 1).sum();
+        if width.saturating_sub(fixed + 1) >= 20 {
+            break;
+        }
+        shown.retain(|&i| i != drop);
+    }
+    let fixed: u16 = shown.iter().map(|&i| COLS[i].1 + 1).sum();
+    let last = width.saturating_sub(fixed + 1).max(8);
+    shown
+        .into_iter()
+        .map(|i| (i, if COLS[i].1 == 0 { last } else { COLS[i].1 }))
+        .collect()
+}
+
 pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
     let t = &app.theme;
     let header = Rect { height: 1, ..area };
     buf.set_style(header, t.style("header"));
+    let cols = columns(area.width);
     let mut x = area.x + 1;
-    let fixed: u16 = COLS.iter().map(|c| c.1 + 1).sum();
-    let last = area.width.saturating_sub(fixed + 1).max(8);
-    for (name, w) in COLS {
-        let w = if w == 0 { last } else { w };
+    for &(i, w) in &cols {
         buf.set_string(
             x,
             area.y,
-            sanitize::fit(name, usize::from(w)),
+            sanitize::fit(COLS[i].0, usize::from(w)),
             t.style("header"),
         );
         x += w + 1;
@@ -117,9 +134,9 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
             ],
         };
         let mut x = area.x + 1;
-        for ((text, style), (_, w)) in cells.iter().zip(COLS) {
-            let w = if w == 0 { last } else { w };
-            let st = match style {
+        for &(i, w) in &cols {
+            let (text, style) = &cells[i];
+            let st = match *style {
                 Some(k) if !selected => base.patch(t.overlay(k)),
                 _ => base,
             };
