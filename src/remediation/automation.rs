@@ -127,7 +127,8 @@ impl Automation for SsmAutomation {
                 .start_automation_execution()
                 .document_name(document)
                 .set_document_version(version.map(str::to_owned))
-                .set_parameters(Some(params))
+                // SSM rejects an empty map (1–200 entries); leave it out instead.
+                .set_parameters((!params.is_empty()).then_some(params))
                 .client_token(client_token)
                 .send()
                 .await

@@ -57,6 +57,19 @@ fn severity_json(label: &str, rng: &mut StdRng) -> Value {
     }
 }
 
+/// Resource details some playbooks read (`{details:…}` placeholders).
+fn details(rtype: &str, seq: u64) -> Value {
+    match rtype {
+        "AwsRdsDbInstance" => {
+            json!({"AwsRdsDbInstance": {"DbiResourceId": format!("db-{seq:026X}"), "PubliclyAccessible": true}})
+        }
+        "AwsIamUser" => {
+            json!({"AwsIamUser": {"UserId": format!("AIDA{seq:017X}"), "UserName": format!("user-{seq}")}})
+        }
+        _ => json!({}),
+    }
+}
+
 impl Fleet {
     fn pick_place(&mut self) -> (&'static str, &'static str) {
         let a = ACCOUNTS[self.rng.random_range(0..ACCOUNTS.len())].0;
@@ -119,7 +132,8 @@ impl Fleet {
             }},
             "ProductFields": {"aws/securityhub/ProductName": "Security Hub", "aws/securityhub/CompanyName": "AWS", "ControlId": control},
             "Resources": [{"Type": rtype, "Id": rid, "Partition": "aws", "Region": region,
-                           "Tags": {"env": ACCOUNTS.iter().find(|a| a.0 == account).map_or("x", |a| a.1), "owner": "team-a"}}],
+                           "Tags": {"env": ACCOUNTS.iter().find(|a| a.0 == account).map_or("x", |a| a.1), "owner": "team-a"},
+                           "Details": details(rtype, seq)}],
             "Compliance": {"Status": status, "SecurityControlId": control,
                            "AssociatedStandards": standards.iter().map(|s| json!({"StandardsId": s})).collect::<Vec<_>>(),
                            "RelatedRequirements": ["NIST.800-53.r5 AC-3", "NIST.800-53.r5 SC-7"]},
