@@ -68,6 +68,16 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// A short name for tables and notes: the session of an assumed role (usually the
+    /// analyst's SSO user), the IAM user, else the local user.
+    pub fn short(&self) -> &str {
+        let resource = self.arn.splitn(6, ':').nth(5).unwrap_or("");
+        match resource.split_once('/') {
+            Some(("assumed-role" | "user", rest)) => rest.rsplit('/').next().unwrap_or(&self.user),
+            _ => &self.user,
+        }
+    }
+
     pub fn display(&self) -> String {
         format!("{} ({})", self.user, self.arn)
     }
@@ -407,7 +417,7 @@ impl Queue {
         }
         let inserted = tx.execute(
             "INSERT OR IGNORE INTO remediation_decisions (item_id, actor, actor_name, approve, justification, at) VALUES (?1, ?2, ?3, 1, ?4, ?5)",
-            params![item.id, who.arn, who.user, justification, now_ms()],
+            params![item.id, who.arn, who.short(), justification, now_ms()],
         )?;
         if inserted == 0 {
             return Err(QueueError::AlreadyDecided(who.display()));
@@ -458,7 +468,7 @@ impl Queue {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT OR REPLACE INTO remediation_decisions (item_id, actor, actor_name, approve, justification, at) VALUES (?1, ?2, ?3, 0, ?4, ?5)",
-            params![item.id, who.arn, who.user, justification, now_ms()],
+            params![item.id, who.arn, who.short(), justification, now_ms()],
         )?;
         Self::transition(
             &tx,

@@ -45,7 +45,7 @@ fn note_text(item: &Item, outcome: &str) -> String {
         "agent-hubble: {} {outcome}, execution {}. Requested by {}; approved by {}.",
         item.proposal.document,
         item.execution_id.as_deref().unwrap_or("-"),
-        item.requester.user,
+        item.requester.short(),
         approvers.join(", ")
     );
     text.chars().take(512).collect()

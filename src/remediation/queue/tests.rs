@@ -166,3 +166,19 @@ fn a_failed_audit_write_changes_nothing() {
     ));
     assert_eq!(q.get(&item.id).unwrap().approvals(), 0);
 }
+
+#[test]
+fn short_names_come_from_the_sts_identity() {
+    let id = |arn: &str| Identity {
+        arn: arn.into(),
+        user: "root@vm".into(),
+    };
+    assert_eq!(
+        id("arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_SOC_1a2b/jane.doe@example.com")
+            .short(),
+        "jane.doe@example.com"
+    );
+    assert_eq!(id("arn:aws:iam::111111111111:user/ops/bob").short(), "bob");
+    assert_eq!(id("arn:aws:iam::111111111111:root").short(), "root@vm");
+    assert_eq!(id("local:alice@host").short(), "root@vm");
+}

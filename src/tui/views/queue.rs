@@ -112,7 +112,7 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
                         None,
                     ),
                     (format!("{} {}", p.account, p.region), None),
-                    (i.requester.user.clone(), None),
+                    (i.requester.short().to_string(), None),
                     (format!("{}/{}", i.approvals(), p.approvals_required), None),
                     (format_age(app.now, i.created_at), None),
                     (exec, None),
