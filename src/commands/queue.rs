@@ -93,7 +93,7 @@ fn print_items(items: &[Item], format: Format) -> std::io::Result<()> {
                     sanitize::fit(crate::tui::table::short_resource(&p.resource_id), 28),
                     sanitize::fit(&format!("{}/{}", i.approvals(), p.approvals_required), 9),
                     sanitize::fit(&format_age(now, i.created_at), 5),
-                    sanitize::fit(&i.requester.short(), 20),
+                    sanitize::fit(i.requester.short(), 20),
                     sanitize::line(
                         i.current_step
                             .as_deref()
