@@ -192,13 +192,14 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
                 agent_hubble::remediation::catalog::Catalog::load(Some(&paths.config_dir))
                     .map_err(|d| anyhow::anyhow!("{}", agent_hubble::diag::Diagnostics(d)))?;
             let queue = agent_hubble::remediation::queue::Queue::open(&store_path, audit.clone())?;
-            let runner = agent_hubble::remediation::runner::Runner::new(
+            let mut runner = agent_hubble::remediation::runner::Runner::new(
                 queue,
                 setup.automations.clone(),
                 sources_by_key.clone(),
                 who.clone(),
                 std::time::Duration::from_secs(cfg.remediation.spacing_secs),
             );
+            runner.hub = Some(hub_tx.clone());
             let service = agent_hubble::remediation::service::Service {
                 runner,
                 catalog,

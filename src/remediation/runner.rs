@@ -21,6 +21,8 @@ pub struct Runner {
     who: Identity,
     spacing: Duration,
     last_start: HashMap<(String, String), Instant>,
+    /// The console's hub: told about finding notes at once (UpdatedAt does not move).
+    pub hub: Option<tokio::sync::mpsc::Sender<crate::hub::HubInput>>,
 }
 
 /// What one pass did, for the console's status line and `queue run`'s output.
@@ -66,6 +68,7 @@ impl Runner {
             who,
             spacing,
             last_start: HashMap::new(),
+            hub: None,
         }
     }
 
@@ -248,6 +251,19 @@ impl Runner {
         };
         match source.update_workflow(&update).await {
             Ok(o) if o.unprocessed.is_empty() => {
+                if let Some(hub) = &self.hub {
+                    let note = crate::model::Note {
+                        text: update.note.clone().unwrap_or_default(),
+                        updated_by: self.who.arn.clone(),
+                        updated_at: crate::model::now_ms(),
+                    };
+                    let input = crate::hub::HubInput::LocalWorkflow {
+                        ids: vec![item.proposal.finding_id.clone()],
+                        status,
+                        note: Some(note),
+                    };
+                    let _ = hub.send(input).await;
+                }
                 self.queue.audit_outcome(
                     &self.who,
                     &format!("workflow:{}", status.as_str()),

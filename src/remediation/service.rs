@@ -11,10 +11,12 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::automation::{Automation, Waiting};
 use super::catalog::Catalog;
-use super::queue::{Identity, Item, Proposal};
+use super::queue::{Identity, Item, Proposal, State};
 use super::runner::Runner;
 use crate::config::RemediationConfig;
+use crate::hub::HubInput;
 use crate::model::Finding;
+use crate::model::Workflow;
 
 /// What the queue view shows.
 #[derive(Debug, Clone, Default)]
@@ -78,7 +80,46 @@ impl Service {
         (tx, view_rx)
     }
 
+    /// Items another console finished: tell our hub, whose polls will not see the change
+    /// (BatchUpdateFindings does not move UpdatedAt) until the next reconcile.
+    async fn reflect(
+        hub: Option<mpsc::Sender<HubInput>>,
+        items: &[Item],
+        reflected: &mut std::collections::HashSet<String>,
+    ) {
+        for i in items
+            .iter()
+            .filter(|i| i.finding_noted && matches!(i.state, State::Succeeded | State::Failed))
+        {
+            if reflected.insert(i.id.clone())
+                && let Some(hub) = &hub
+            {
+                let status = if i.state == State::Succeeded {
+                    Workflow::Resolved
+                } else {
+                    Workflow::Notified
+                };
+                let input = HubInput::LocalWorkflow {
+                    ids: vec![i.proposal.finding_id.clone()],
+                    status,
+                    note: None,
+                };
+                let _ = hub.send(input).await;
+            }
+        }
+    }
+
     async fn run(mut self, mut rx: mpsc::Receiver<Request>, view: watch::Sender<Arc<QueueView>>) {
+        // What was already finished when we started is in the findings as polled.
+        let mut reflected: std::collections::HashSet<String> = self
+            .runner
+            .queue
+            .list()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| i.finding_noted)
+            .map(|i| i.id)
+            .collect();
         let mut tick = tokio::time::interval(Duration::from_secs(self.config.poll_secs.max(1)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -97,6 +138,7 @@ impl Service {
                 }
             }
             let items = self.runner.queue.list().unwrap_or_default();
+            Self::reflect(self.runner.hub.clone(), &items, &mut reflected).await;
             let mut waiting = Vec::new();
             for (key, a) in &self.automations {
                 if let Ok(list) = a.waiting().await {
