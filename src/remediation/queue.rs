@@ -258,7 +258,7 @@ impl Queue {
     pub fn list(&self) -> Result<Vec<Item>, QueueError> {
         let conn = self.store.conn();
         let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM remediation_items ORDER BY created_at, id"
+            "SELECT {COLUMNS} FROM remediation_items ORDER BY created_at, rowid"
         ))?;
         let mut items = stmt
             .query_map([], row_to_item)?
