@@ -121,6 +121,17 @@ impl Env {
             .collect()
     }
 
+    /// Tells the fake SSM how the next executions end (test-only endpoint).
+    async fn outcome(&self, rule: Value) {
+        let r = reqwest::Client::new()
+            .post(format!("{}/_hubble/ssm/outcomes", self.moto.url))
+            .json(&rule)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+
     async fn executions(&self) -> Vec<Value> {
         let v: Value = reqwest::get(format!("{}/_hubble/ssm/executions", self.moto.url))
             .await
@@ -299,12 +310,7 @@ async fn reject_failure_and_cancel() {
     assert!(env.executions().await.is_empty());
 
     // Failure: the finding is notified with the reason; it can be proposed again.
-    reqwest::Client::new()
-        .post(format!("{}/_hubble/ssm/outcomes", env.moto.url))
-        .json(&json!({"outcome": "Failed", "failure_message": "Step RemoveRules failed: UnauthorizedOperation", "count": 1}))
-        .send()
-        .await
-        .unwrap();
+    env.outcome(json!({"outcome": "Failed", "failure_message": "Step RemoveRules failed: UnauthorizedOperation", "count": 1})).await;
     let item = env
         .ok(&alice, &["queue", "propose", &finding_id])
         .await
@@ -319,12 +325,8 @@ async fn reject_failure_and_cancel() {
     assert!(f.note.unwrap().text.contains("UnauthorizedOperation"));
 
     // Cancel while running: StopAutomationExecution, final state Cancelled.
-    reqwest::Client::new()
-        .post(format!("{}/_hubble/ssm/outcomes", env.moto.url))
-        .json(&json!({"outcome": "Success", "duration_ms": 30000, "count": 1}))
-        .send()
-        .await
-        .unwrap();
+    env.outcome(json!({"outcome": "Success", "duration_ms": 30000, "count": 1}))
+        .await;
     let again = env
         .ok(&alice, &["queue", "propose", &finding_id])
         .await
@@ -355,12 +357,7 @@ async fn aws_approve_step_is_signalled_from_the_queue() {
         analyst(&env.moto, "bob").await,
         analyst(&env.moto, "carol").await,
     );
-    reqwest::Client::new()
-        .post(format!("{}/_hubble/ssm/outcomes", env.moto.url))
-        .json(&json!({"outcome": "Waiting", "count": 1}))
-        .send()
-        .await
-        .unwrap();
+    env.outcome(json!({"outcome": "Waiting", "count": 1})).await;
     let item = env
         .ok(&alice, &["queue", "propose", &finding_id])
         .await
@@ -428,12 +425,8 @@ async fn a_killed_runner_restarts_without_duplicate_executions() {
         analyst(&env.moto, "alice").await,
         analyst(&env.moto, "bob").await,
     );
-    reqwest::Client::new()
-        .post(format!("{}/_hubble/ssm/outcomes", env.moto.url))
-        .json(&json!({"outcome": "Success", "duration_ms": 4000}))
-        .send()
-        .await
-        .unwrap();
+    env.outcome(json!({"outcome": "Success", "duration_ms": 4000}))
+        .await;
     let mut ids = Vec::new();
     for _ in 0..3 {
         let id = env

@@ -4,6 +4,7 @@
 pub mod automation;
 pub mod catalog;
 pub mod identity;
+pub mod item;
 pub mod policy;
 pub mod propose;
 pub mod queue;

@@ -14,48 +14,13 @@ use super::table::{self, Column, Sort};
 use super::theme::Theme;
 use crate::filter::Filter;
 use crate::hub::Snapshot;
-use crate::model::{Finding, FindingRef, Workflow};
-use crate::remediation::service::{Command as RemCommand, QueueView, Reply};
+use crate::model::Finding;
+use crate::remediation::service::QueueView;
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 
-#[derive(Debug)]
-pub enum Msg {
-    Key(KeyEvent),
-    Resize(u16, u16),
-    Snapshot(Arc<Snapshot>),
-    /// Wall clock (ms). Ages are shown in minutes, so this only redraws when they change.
-    Tick(i64),
-    RawJson {
-        id: String,
-        json: Option<String>,
-    },
-    WorkflowDone {
-        status: Workflow,
-        processed: usize,
-        unprocessed: Vec<(String, String, String)>,
-        error: Option<String>,
-    },
-    /// A new picture of the remediation queue.
-    Queue(Arc<QueueView>),
-    Remediation(Reply),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    UpdateWorkflow {
-        findings: Vec<FindingRef>,
-        status: Workflow,
-        note: Option<String>,
-    },
-    LoadRaw(String),
-    Refresh,
-    /// Put text on the clipboard with OSC 52.
-    Copy(String),
-    Remediation(RemCommand),
-    Quit,
-}
+pub use msg::{Effect, Msg};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DetailTab {
@@ -630,6 +595,7 @@ impl App {
 }
 
 mod input;
+mod msg;
 mod remediation;
 
 pub use remediation::QueueRow;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::Severity;
 use std::collections::BTreeMap;
 
 fn who(name: &str) -> Identity {
