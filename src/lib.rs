@@ -11,6 +11,7 @@ pub mod filter;
 pub mod hub;
 pub mod model;
 pub mod poller;
+pub mod posture;
 pub mod remediation;
 pub mod sanitize;
 pub mod setup;
