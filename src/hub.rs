@@ -59,6 +59,8 @@ pub struct Snapshot {
     pub last_ok: Option<i64>,
     /// Store errors are shown, never fatal.
     pub store_error: Option<String>,
+    /// Posture, statistics and history (recomputed at most every couple of seconds).
+    pub insights: Arc<crate::posture::Insights>,
 }
 
 impl Snapshot {
@@ -101,6 +103,11 @@ pub struct Hub {
     store_error: Option<String>,
     version: u64,
     tx: watch::Sender<Arc<Snapshot>>,
+    insights: Arc<crate::posture::Insights>,
+    insights_stale: bool,
+    insights_at: Option<Instant>,
+    history: Vec<crate::posture::history::Point>,
+    history_settings: crate::posture::HistorySettings,
 }
 
 /// Longest time between snapshots while events keep arriving.
@@ -140,6 +147,10 @@ impl Hub {
                 (i.key.clone(), status)
             })
             .collect();
+        let history = store
+            .as_ref()
+            .and_then(|s| s.history().ok())
+            .unwrap_or_default();
         let (tx, rx) = watch::channel(Arc::new(Snapshot::default()));
         let mut hub = Hub {
             store,
@@ -151,6 +162,11 @@ impl Hub {
             store_error,
             version: 0,
             tx,
+            insights: Arc::default(),
+            insights_stale: true,
+            insights_at: None,
+            history,
+            history_settings: crate::posture::HistorySettings::default(),
         };
         hub.publish();
         (hub, rx)
@@ -175,6 +191,67 @@ impl Hub {
                 dirty = false;
             }
         }
+    }
+
+    pub fn set_history(&mut self, settings: crate::posture::HistorySettings) {
+        self.history_settings = settings;
+    }
+
+    /// Recomputes posture when findings changed, at most every 2 s (it is O(findings)).
+    fn refresh_insights(&mut self, force: bool) {
+        let due = self
+            .insights_at
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(2));
+        if !(self.insights_stale && (due || force)) {
+            return;
+        }
+        let findings: Vec<Arc<Finding>> = self.findings.iter().map(|b| b.0.clone()).collect();
+        self.insights = Arc::new(crate::posture::Insights::compute(
+            &findings,
+            self.history.clone(),
+            now_ms(),
+        ));
+        self.insights_stale = false;
+        self.insights_at = Some(Instant::now());
+    }
+
+    /// One history point per poll cycle (at most every `snapshot_every_ms`), once every
+    /// source has completed a full sync so a partial picture is never recorded.
+    fn record_history(&mut self) {
+        let now = now_ms();
+        let due = self
+            .history
+            .last()
+            .is_none_or(|p| now - p.at >= self.history_settings.snapshot_every_ms);
+        if !due || self.sources.values().any(|s| s.stale) || self.findings.is_empty() {
+            return;
+        }
+        self.insights_stale = true;
+        self.refresh_insights(true);
+        let point =
+            crate::posture::history::Point::new(now, &self.insights.posture, &self.insights.stats);
+        let mut new = Vec::new();
+        if self.history.is_empty() && self.history_settings.demo_backfill {
+            new = crate::posture::history::demo_backfill(&point, 30);
+        }
+        new.push(point);
+        if let Some(store) = self.store.as_mut() {
+            let mut r = new.iter().try_for_each(|p| store.add_history(p));
+            if r.is_ok() {
+                r = store
+                    .compact_history(now, self.history_settings.retention_days)
+                    .map(|_| ());
+            }
+            self.store_result(r);
+        }
+        self.history.extend(new);
+        let keep: HashSet<i64> =
+            crate::posture::history::keep(&self.history, now, self.history_settings.retention_days)
+                .into_iter()
+                .collect();
+        self.history.retain(|p| keep.contains(&p.at));
+        self.insights_stale = true;
+        self.refresh_insights(true);
     }
 
     pub fn spawn(self, rx: mpsc::Receiver<HubInput>) -> std::thread::JoinHandle<()> {
@@ -211,6 +288,7 @@ impl Hub {
                     let r = store.upsert(&items);
                     self.store_result(r);
                 }
+                self.insights_stale = true;
                 for n in items {
                     let f = n.finding;
                     let same = self
@@ -255,6 +333,8 @@ impl Hub {
                 {
                     s.stale = false;
                 }
+                self.insights_stale = true;
+                self.record_history();
                 if let Some(store) = self.store.as_ref() {
                     let full = (kind != SyncKind::Incremental).then_some(started_at);
                     let r = store.source_state(&source).and_then(|mut st: SourceState| {
@@ -290,6 +370,7 @@ impl Hub {
                     }
                 }
                 self.changed.extend(changed);
+                self.insights_stale = true;
                 true
             }
             HubInput::RawJson { id, reply } => {
@@ -309,6 +390,7 @@ impl Hub {
 
     pub fn publish(&mut self) {
         self.version += 1;
+        self.refresh_insights(false);
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for ById(f) in &self.findings {
             *counts.entry(f.source.as_str()).or_default() += 1;
@@ -331,6 +413,7 @@ impl Hub {
             last_skip_reason: self.last_skip_reason.clone(),
             last_ok,
             store_error: self.store_error.clone(),
+            insights: self.insights.clone(),
         };
         self.tx.send_replace(Arc::new(snap));
     }

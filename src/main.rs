@@ -147,7 +147,12 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
         })
         .collect();
     let infos: Vec<_> = setup.sources.iter().map(|s| s.info().clone()).collect();
-    let (hub, snapshots) = Hub::new(store, &infos);
+    let (mut hub, snapshots) = Hub::new(store, &infos);
+    hub.set_history(agent_hubble::posture::HistorySettings {
+        snapshot_every_ms: cfg.posture.snapshot_every_secs as i64 * 1000,
+        retention_days: cfg.posture.retention_days.max(1),
+        demo_backfill: setup.demo,
+    });
     let (hub_tx, hub_rx) = mpsc::channel::<HubInput>(256);
     let hub_thread = hub.spawn(hub_rx);
 

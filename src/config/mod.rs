@@ -23,6 +23,8 @@ pub struct Config {
     pub aws: Vec<AwsConfig>,
     #[serde(default)]
     pub remediation: RemediationConfig,
+    #[serde(default)]
+    pub posture: PostureConfig,
     /// Where the file was read from (None for the built-in default).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -103,6 +105,24 @@ pub struct AwsConfig {
     pub external_id: Option<String>,
     #[serde(default)]
     pub endpoint_url: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostureConfig {
+    /// Least seconds between two history points (one per poll cycle at most).
+    pub snapshot_every_secs: u64,
+    /// History older than this is dropped.
+    pub retention_days: u32,
+}
+
+impl Default for PostureConfig {
+    fn default() -> Self {
+        PostureConfig {
+            snapshot_every_secs: 300,
+            retention_days: 90,
+        }
+    }
 }
 
 /// Remediation is off unless enabled here.

@@ -114,3 +114,74 @@ fn a_full_sync_keeps_findings_updated_while_it_ran() {
     hub.publish();
     assert_eq!(hub.snapshot().findings.len(), 1);
 }
+
+#[test]
+fn posture_history_is_recorded_per_cycle_and_survives_restarts() {
+    use crate::model::ComplianceStatus;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let settings = crate::posture::HistorySettings {
+        snapshot_every_ms: 0,
+        retention_days: 90,
+        demo_backfill: false,
+    };
+    let control = |n: usize, status: ComplianceStatus| {
+        let mut it = item(n, "a", 10);
+        it.finding.control_id = Some(format!("C.{n}"));
+        it.finding.compliance = Some(status);
+        it.finding.standards =
+            vec!["standards/aws-foundational-security-best-practices/v/1.0.0".into()];
+        it
+    };
+    let done = |started_at| {
+        HubInput::Source(SourceEvent::SyncDone {
+            source: "a".into(),
+            kind: SyncKind::Full,
+            started_at,
+            seen: None,
+            watermark: None,
+        })
+    };
+    {
+        let (mut hub, _rx) = Hub::new(Some(Store::open(&path).unwrap()), &[info("a")]);
+        hub.set_history(settings);
+        hub.apply(upsert(
+            "a",
+            vec![
+                control(1, ComplianceStatus::Failed),
+                control(2, ComplianceStatus::Passed),
+            ],
+        ));
+        hub.apply(done(1));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        hub.apply(upsert("a", vec![control(1, ComplianceStatus::Passed)]));
+        hub.apply(done(2));
+        hub.publish();
+        let h = &hub.snapshot().insights.history;
+        assert_eq!(
+            h.iter().map(|p| p.scores["fsbp"]).collect::<Vec<_>>(),
+            vec![50, 100]
+        );
+    }
+    // A restart keeps the trend and extends it.
+    let (mut hub, rx) = Hub::new(Some(Store::open(&path).unwrap()), &[info("a")]);
+    hub.set_history(settings);
+    assert_eq!(
+        rx.borrow().insights.history.len(),
+        2,
+        "stored history shows at once"
+    );
+    hub.apply(upsert("a", vec![control(2, ComplianceStatus::Failed)]));
+    hub.apply(done(3));
+    hub.publish();
+    let insights = hub.snapshot().insights.clone();
+    assert_eq!(
+        insights
+            .history
+            .iter()
+            .map(|p| p.scores["fsbp"])
+            .collect::<Vec<_>>(),
+        vec![50, 100, 50]
+    );
+    assert_eq!(insights.posture.summary_score, Some(50));
+}

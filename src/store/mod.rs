@@ -62,6 +62,11 @@ const MIGRATIONS: &[&str] = &[
         actor TEXT NOT NULL,
         note TEXT NOT NULL
     );",
+    // 3: posture history, one JSON point per poll cycle (downsampled as it ages)
+    "CREATE TABLE posture_history (
+        at INTEGER PRIMARY KEY,
+        data TEXT NOT NULL
+    );",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -284,6 +289,53 @@ impl Store {
             .query_row("SELECT raw FROM findings WHERE id = ?1", [id], |r| r.get(0))
             .optional();
         self.sql(r)
+    }
+
+    pub fn add_history(&self, p: &crate::posture::history::Point) -> Result<(), StoreError> {
+        let data = serde_json::to_string(p).expect("point serialises");
+        let r = self.conn.execute(
+            "INSERT OR REPLACE INTO posture_history (at, data) VALUES (?1, ?2)",
+            params![p.at, data],
+        );
+        self.sql(r).map(|_| ())
+    }
+
+    /// Every stored point, oldest first (unreadable rows are skipped).
+    pub fn history(&self) -> Result<Vec<crate::posture::history::Point>, StoreError> {
+        let mut stmt = self.sql(
+            self.conn
+                .prepare("SELECT data FROM posture_history ORDER BY at"),
+        )?;
+        let rows = self.sql(stmt.query_map([], |r| r.get::<_, String>(0)))?;
+        Ok(rows
+            .filter_map(|r| r.ok().and_then(|s| serde_json::from_str(&s).ok()))
+            .collect())
+    }
+
+    /// Downsamples and applies retention; returns how many points were removed.
+    pub fn compact_history(&mut self, now: i64, retention_days: u32) -> Result<usize, StoreError> {
+        let points = self.history()?;
+        let keep: std::collections::HashSet<i64> =
+            crate::posture::history::keep(&points, now, retention_days)
+                .into_iter()
+                .collect();
+        let gone: Vec<i64> = points
+            .iter()
+            .map(|p| p.at)
+            .filter(|t| !keep.contains(t))
+            .collect();
+        let path = self.path.clone();
+        let sql = |source| StoreError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        for t in &gone {
+            tx.execute("DELETE FROM posture_history WHERE at = ?1", [t])
+                .map_err(sql)?;
+        }
+        tx.commit().map_err(sql)?;
+        Ok(gone.len())
     }
 
     pub fn count(&self) -> usize {
