@@ -111,6 +111,19 @@ pub struct App {
     pub queue_view: bool,
     pub queue: Arc<QueueView>,
     pub queue_selected: usize,
+    pub posture: PostureState,
+}
+
+/// Where the posture view is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PostureState {
+    pub open: bool,
+    pub tab: usize,
+    /// Index into the standards (breakdown and trends).
+    pub standard: usize,
+    /// 0: 7 days, 1: 30 days, 2: 90 days.
+    pub window: usize,
+    pub selected: usize,
 }
 
 impl App {
@@ -147,6 +160,7 @@ impl App {
             queue_view: false,
             queue: Arc::new(QueueView::default()),
             queue_selected: 0,
+            posture: PostureState::default(),
         };
         app.recompute();
         app
@@ -409,6 +423,9 @@ impl App {
         if self.queue_view && self.queue_action(action, fx) {
             return;
         }
+        if self.posture.open && self.posture_action(action) {
+            return;
+        }
         let page = self.table_rows();
         match action {
             Action::Quit => {
@@ -516,6 +533,12 @@ impl App {
             Action::Propose => self.propose(fx),
             Action::Queue => {
                 self.queue_view = !self.queue_view;
+                self.posture.open = false;
+                self.detail = None;
+            }
+            Action::Posture => {
+                self.posture.open = !self.posture.open;
+                self.queue_view = false;
                 self.detail = None;
             }
             Action::Decide | Action::CancelItem => {
@@ -596,8 +619,10 @@ impl App {
 
 mod input;
 mod msg;
+mod posture;
 mod remediation;
 
+pub use posture::{TABS, WINDOWS};
 pub use remediation::QueueRow;
 
 #[cfg(test)]

@@ -78,6 +78,7 @@ actions! {
     Queue "queue" "Remediation" "Show or hide the remediation queue";
     Decide "decide" "Remediation" "Approve or reject the selected queue item or waiting execution";
     CancelItem "cancel_item" "Remediation" "Cancel the selected queue item (stops a running execution)";
+    Posture "posture" "Views" "Show or hide the posture view (scores, breakdowns, trends, statistics)";
 }
 
 /// A keymap name, action name or key that does not parse.

@@ -4,6 +4,7 @@
 pub mod detail;
 mod findings;
 mod overlays;
+mod posture;
 mod queue;
 
 use ratatui::Frame;
@@ -34,10 +35,11 @@ pub fn render(frame: &mut Frame, app: &App) {
     ])
     .areas(area);
     top_bar(top, buf, app);
-    match (&app.detail, app.queue_view) {
-        (Some(_), _) => detail::render(main, buf, app),
-        (None, true) => queue::render(main, buf, app),
-        (None, false) => findings::render(main, buf, app),
+    match (&app.detail, app.queue_view, app.posture.open) {
+        (Some(_), _, _) => detail::render(main, buf, app),
+        (None, true, _) => queue::render(main, buf, app),
+        (None, false, true) => posture::render(main, buf, app),
+        (None, false, false) => findings::render(main, buf, app),
     }
     status_bar(status, buf, app);
     if let Some(pos) = overlays::render(frame, app) {
@@ -257,7 +259,16 @@ fn hints(app: &App) -> Line<'static> {
     use super::keymap::Action::*;
     let t = &app.theme;
     let mut spans = Vec::new();
-    let wanted: &[(super::keymap::Action, &str)] = if app.queue_view {
+    let wanted: &[(super::keymap::Action, &str)] = if app.posture.open {
+        &[
+            (Back, "back"),
+            (NextTab, "tab"),
+            (ScrollRight, "standard"),
+            (SortNext, "window"),
+            (Open, "findings"),
+            (Help, "help"),
+        ]
+    } else if app.queue_view {
         &[
             (Back, "back"),
             (Decide, "decide"),

@@ -1,0 +1,491 @@
+//! The posture view. Every number is also text, bars use the theme's symbols (ASCII in ASCII
+//! mode), and trend series are told apart by their marker letters, never by colour alone.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use super::super::app::App;
+use super::super::app::{TABS, WINDOWS};
+use crate::posture::history::series;
+use crate::posture::score::Counts;
+use crate::posture::stats::AGE_BUCKETS;
+use crate::sanitize;
+
+fn bar(app: &App, value: f64, max: f64, width: usize) -> String {
+    let full = if max > 0.0 {
+        ((value / max) * width as f64).round() as usize
+    } else {
+        0
+    };
+    let full = full.min(width);
+    format!(
+        "{}{}",
+        app.theme.symbol("bar.full").repeat(full),
+        app.theme.symbol("bar.empty").repeat(width - full)
+    )
+}
+
+fn pct(s: Option<u8>) -> String {
+    s.map_or("  -".into(), |v| format!("{v:>3}%"))
+}
+
+fn counts(c: &Counts) -> String {
+    format!(
+        "pass {} fail {} unknown {} no data {}",
+        c.passed, c.failed, c.unknown, c.no_data
+    )
+}
+
+fn line(buf: &mut Buffer, area: Rect, y: u16, spans: Vec<Span>) {
+    if y < area.bottom() {
+        Line::from(spans).render(
+            Rect {
+                y,
+                height: 1,
+                ..area
+            },
+            buf,
+        );
+    }
+}
+
+pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
+    let t = &app.theme;
+    let mut tabs = Vec::new();
+    for (i, name) in TABS.iter().enumerate() {
+        let style = if i == app.posture.tab {
+            t.style("selection")
+        } else {
+            t.style("text.muted")
+        };
+        tabs.push(Span::styled(format!(" {} {name} ", i + 1), style));
+        tabs.push(Span::raw(" "));
+    }
+    line(buf, area, area.y, tabs);
+    let body = Rect {
+        y: area.y + 2,
+        height: area.height.saturating_sub(2),
+        ..area
+    };
+    let ins = &app.snapshot.insights;
+    if ins.posture.controls.is_empty() && ins.history.is_empty() {
+        line(
+            buf,
+            body,
+            body.y,
+            vec![Span::styled(
+                "no control findings yet: the score appears after the first poll",
+                t.style("text.muted"),
+            )],
+        );
+        return;
+    }
+    match app.posture.tab {
+        0 => scores(body, buf, app),
+        1 => breakdown(body, buf, app),
+        2 => trends(body, buf, app),
+        3 => statistics(body, buf, app),
+        _ => controls(body, buf, app),
+    }
+}
+
+fn scores(area: Rect, buf: &mut Buffer, app: &App) {
+    let t = &app.theme;
+    let p = &app.snapshot.insights.posture;
+    let w = usize::from(area.width);
+    let bar_w = w.saturating_sub(70).clamp(10, 40);
+    let mut y = area.y;
+    let summary = vec![
+        Span::styled("Security score ", t.style("title")),
+        Span::styled(pct(p.summary_score), t.style("text.emphasis")),
+        Span::raw(format!(
+            "  {} ",
+            bar(app, f64::from(p.summary_score.unwrap_or(0)), 100.0, bar_w)
+        )),
+        Span::styled(counts(&p.summary), t.style("text.muted")),
+    ];
+    line(buf, area, y, summary);
+    y += 1;
+    if p.summary_without_suppressions != p.summary_score {
+        let msg = format!(
+            "without suppressions {}: suppressed findings hide failures",
+            pct(p.summary_without_suppressions).trim()
+        );
+        line(
+            buf,
+            area,
+            y,
+            vec![Span::styled(msg, t.style("status.throttled"))],
+        );
+        y += 1;
+    }
+    y += 1;
+    for s in &p.standards {
+        let name = sanitize::fit(&s.name, 46);
+        let mut spans = vec![
+            Span::styled(name, t.style("text")),
+            Span::styled(format!(" {} ", pct(s.score)), t.style("text.emphasis")),
+            Span::raw(format!(
+                "{} ",
+                bar(app, f64::from(s.score.unwrap_or(0)), 100.0, bar_w)
+            )),
+            Span::styled(
+                format!(
+                    "{}/{} passed",
+                    s.counts.passed,
+                    s.counts.passed + s.counts.failed + s.counts.unknown
+                ),
+                t.style("text.muted"),
+            ),
+        ];
+        if s.score_without_suppressions != s.score {
+            spans.push(Span::styled(
+                format!(
+                    "  (without suppressions {})",
+                    pct(s.score_without_suppressions).trim()
+                ),
+                t.style("status.throttled"),
+            ));
+        }
+        line(buf, area, y, spans);
+        y += 1;
+    }
+    y += 1;
+    let meta = format!("control metadata: {}", app.snapshot.insights.metadata);
+    line(
+        buf,
+        area,
+        y,
+        vec![Span::styled(sanitize::fit(&meta, w), t.style("text.muted"))],
+    );
+}
+
+fn standard_key(app: &App) -> (String, String) {
+    let p = &app.snapshot.insights.posture;
+    match p
+        .standards
+        .get(app.posture.standard % p.standards.len().max(1))
+    {
+        Some(s) => (s.key.clone(), s.name.clone()),
+        None => ("summary".into(), "all standards".into()),
+    }
+}
+
+fn breakdown(area: Rect, buf: &mut Buffer, app: &App) {
+    let t = &app.theme;
+    let p = &app.snapshot.insights.posture;
+    let (key, name) = standard_key(app);
+    let hint = format!("{name}   (h/l: other standard)");
+    line(
+        buf,
+        area,
+        area.y,
+        vec![Span::styled(
+            sanitize::fit(&hint, usize::from(area.width)),
+            t.style("title"),
+        )],
+    );
+    let bar_w = usize::from(area.width).saturating_sub(60).clamp(8, 40);
+    let mut y = area.y + 2;
+    for (title, groups) in [("ACCOUNT", &p.by_account), ("REGION", &p.by_region)] {
+        line(
+            buf,
+            area,
+            y,
+            vec![Span::styled(
+                format!("{title:<16} SCORE  {:<bar_w$} PASS FAIL UNKN", ""),
+                t.style("header"),
+            )],
+        );
+        y += 1;
+        for (group, row) in groups {
+            let c = row.get(&key).copied().unwrap_or_default();
+            if c.passed + c.failed + c.unknown == 0 {
+                continue;
+            }
+            let score = c.score();
+            let style = if score.is_some_and(|s| s < 50) {
+                t.style("status.error")
+            } else {
+                t.style("text")
+            };
+            let text = format!(
+                "{:<16} {} {} {:>4} {:>4} {:>4}",
+                sanitize::fit(group, 16),
+                pct(score),
+                bar(app, f64::from(score.unwrap_or(0)), 100.0, bar_w),
+                c.passed,
+                c.failed,
+                c.unknown
+            );
+            line(buf, area, y, vec![Span::styled(text, style)]);
+            y += 1;
+        }
+        y += 1;
+    }
+}
+
+/// A small scatter plot of one or more series, each drawn with its own marker character.
+fn plot(
+    area: Rect,
+    buf: &mut Buffer,
+    app: &App,
+    series_list: &[(&str, Vec<(f64, f64)>)],
+    days: u32,
+    y_max: f64,
+) {
+    let t = &app.theme;
+    if area.height < 3 || area.width < 12 {
+        return;
+    }
+    let axis_w = 5u16;
+    let plot_w = area.width - axis_w - 1;
+    let plot_h = area.height - 1;
+    for row in 0..plot_h {
+        let label = if row == 0 {
+            format!("{y_max:>4.0}")
+        } else if row == plot_h - 1 {
+            format!("{:>4}", 0)
+        } else {
+            String::new()
+        };
+        buf.set_string(
+            area.x,
+            area.y + row,
+            format!("{label:>4}{}", if app.theme.ascii { "|" } else { "│" }),
+            t.style("chart.axis"),
+        );
+    }
+    let x_axis = format!(
+        "-{days}d{:>w$}",
+        "now",
+        w = usize::from(plot_w).saturating_sub(days.to_string().len() + 2)
+    );
+    buf.set_string(
+        area.x + axis_w,
+        area.y + plot_h,
+        x_axis,
+        t.style("chart.axis"),
+    );
+    for (n, (marker, points)) in series_list.iter().enumerate() {
+        let style: Style = t.style(&format!("chart.series.{n}"));
+        for (x, y) in points {
+            let cx =
+                ((x + f64::from(days)) / f64::from(days) * f64::from(plot_w - 1)).round() as i64;
+            let cy = ((1.0 - (y / y_max).clamp(0.0, 1.0)) * f64::from(plot_h - 1)).round() as i64;
+            if (0..i64::from(plot_w)).contains(&cx) && (0..i64::from(plot_h)).contains(&cy) {
+                buf.set_string(
+                    area.x + axis_w + cx as u16,
+                    area.y + cy as u16,
+                    *marker,
+                    style,
+                );
+            }
+        }
+    }
+}
+
+fn trends(area: Rect, buf: &mut Buffer, app: &App) {
+    let t = &app.theme;
+    let ins = &app.snapshot.insights;
+    let days = WINDOWS[app.posture.window % WINDOWS.len()];
+    let (key, name) = standard_key(app);
+    let now = app.now.max(ins.history.last().map_or(0, |p| p.at));
+    let score = series(&ins.history, now, days, |p| {
+        p.scores.get(&key).map(|v| f64::from(*v))
+    });
+    let latest = score.last().map_or("-".into(), |(_, v)| format!("{v:.0}%"));
+    let first = score
+        .first()
+        .map_or("-".into(), |(_, v)| format!("{v:.0}%"));
+    let head = format!(
+        "{name}: score over {days} days, {first} → {latest}   (s: 7/30/90 days, h/l: standard)   marker *"
+    );
+    line(
+        buf,
+        area,
+        area.y,
+        vec![Span::styled(
+            sanitize::fit(&head, usize::from(area.width)),
+            t.style("title"),
+        )],
+    );
+    let half = area.height.saturating_sub(2) / 2;
+    plot(
+        Rect {
+            y: area.y + 1,
+            height: half,
+            ..area
+        },
+        buf,
+        app,
+        &[("*", score)],
+        days,
+        100.0,
+    );
+    let sev = |i: usize| series(&ins.history, now, days, move |p| Some(f64::from(p.open[i])));
+    let open = [("C", sev(0)), ("H", sev(1)), ("M", sev(2)), ("L", sev(3))];
+    let max = open
+        .iter()
+        .flat_map(|(_, s)| s.iter().map(|p| p.1))
+        .fold(1.0, f64::max);
+    let legend = format!(
+        "open findings by severity over {days} days   markers: C critical  H high  M medium  L low"
+    );
+    line(
+        buf,
+        area,
+        area.y + 1 + half,
+        vec![Span::styled(
+            sanitize::fit(&legend, usize::from(area.width)),
+            t.style("title"),
+        )],
+    );
+    plot(
+        Rect {
+            y: area.y + 2 + half,
+            height: area.height.saturating_sub(2 + half),
+            ..area
+        },
+        buf,
+        app,
+        &open,
+        days,
+        max,
+    );
+}
+
+fn statistics(area: Rect, buf: &mut Buffer, app: &App) {
+    let t = &app.theme;
+    let s = &app.snapshot.insights.stats;
+    let names = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"];
+    let bar_w = usize::from(area.width).saturating_sub(40).clamp(8, 50);
+    let mut y = area.y;
+    line(
+        buf,
+        area,
+        y,
+        vec![Span::styled("Open findings by severity", t.style("title"))],
+    );
+    y += 1;
+    let max = f64::from(*s.open_by_severity.iter().max().unwrap_or(&1));
+    for (i, n) in names.iter().enumerate() {
+        let style = t.overlay(&format!(
+            "severity.{}",
+            if i == 4 {
+                "informational".to_string()
+            } else {
+                n.to_lowercase()
+            }
+        ));
+        let text = format!("{n:<9} {:>6} ", s.open_by_severity[i]);
+        line(
+            buf,
+            area,
+            y,
+            vec![
+                Span::styled(text, t.base().patch(style)),
+                Span::raw(bar(app, f64::from(s.open_by_severity[i]), max, bar_w)),
+            ],
+        );
+        y += 1;
+    }
+    y += 1;
+    line(
+        buf,
+        area,
+        y,
+        vec![Span::styled("Age of open findings", t.style("title"))],
+    );
+    y += 1;
+    let max = f64::from(*s.open_by_age.iter().max().unwrap_or(&1));
+    for (i, (label, _)) in AGE_BUCKETS.iter().enumerate() {
+        line(
+            buf,
+            area,
+            y,
+            vec![Span::raw(format!(
+                "{label:<9} {:>6} {}",
+                s.open_by_age[i],
+                bar(app, f64::from(s.open_by_age[i]), max, bar_w)
+            ))],
+        );
+        y += 1;
+    }
+    y += 1;
+    let mttr: Vec<String> = names
+        .iter()
+        .zip(s.mttr_hours)
+        .map(|(n, h)| {
+            format!(
+                "{n} {}",
+                h.map_or("-".into(), |h| if h < 48.0 {
+                    format!("{h:.0}h")
+                } else {
+                    format!("{:.1}d", h / 24.0)
+                })
+            )
+        })
+        .collect();
+    line(
+        buf,
+        area,
+        y,
+        vec![
+            Span::styled("Mean time to resolve  ", t.style("title")),
+            Span::raw(mttr.join("   ")),
+        ],
+    );
+}
+
+fn controls(area: Rect, buf: &mut Buffer, app: &App) {
+    let t = &app.theme;
+    let top = app.top_controls();
+    let w = usize::from(area.width);
+    line(
+        buf,
+        area,
+        area.y,
+        vec![Span::styled(
+            sanitize::fit("CONTROL    SEV   FAILING  TITLE   (Enter: its findings)", w),
+            t.style("header"),
+        )],
+    );
+    let rows = usize::from(area.height.saturating_sub(1));
+    let offset = app.posture.selected.saturating_sub(rows.saturating_sub(1));
+    for (i, c) in top.iter().enumerate().skip(offset).take(rows) {
+        let y = area.y + 1 + (i - offset) as u16;
+        let text = format!(
+            "{} {} {:>7}  {}",
+            sanitize::fit(&c.control, 10),
+            sanitize::fit(c.severity.short(), 5),
+            c.failing_resources.len(),
+            sanitize::line(&c.title)
+        );
+        let style = if i == app.posture.selected {
+            t.base().patch(t.overlay("selection"))
+        } else {
+            t.base()
+        };
+        buf.set_style(
+            Rect {
+                y,
+                height: 1,
+                ..area
+            },
+            style,
+        );
+        buf.set_string(area.x, y, sanitize::fit(&text, w), style);
+    }
+    if top.is_empty() {
+        line(
+            buf,
+            area,
+            area.y + 1,
+            vec![Span::styled("no failing controls", t.style("status.ok"))],
+        );
+    }
+}
