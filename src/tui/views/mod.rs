@@ -187,7 +187,11 @@ fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
             HealthState::Pending => pending += 1,
         }
     }
-    spans.push(Span::styled(" │ sources ", t.style("statusbar")));
+    let sep = t.symbol("separator");
+    spans.push(Span::styled(
+        format!(" {sep} sources "),
+        t.style("statusbar"),
+    ));
     spans.push(Span::styled(
         format!("{} {ok} ok", t.symbol("ok")),
         t.style("status.ok"),
@@ -218,8 +222,8 @@ fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
         ));
     }
     let last = match s.last_ok {
-        Some(ms) => format!(" │ last poll {} ago", format_age(app.now, ms)),
-        None => " │ no poll completed yet".to_string(),
+        Some(ms) => format!(" {sep} last poll {} ago", format_age(app.now, ms)),
+        None => format!(" {sep} no poll completed yet"),
     };
     spans.push(Span::styled(last, t.style("statusbar")));
     Line::from(spans).render(line1, buf);

@@ -301,8 +301,9 @@ fn trends(area: Rect, buf: &mut Buffer, app: &App) {
     let first = score
         .first()
         .map_or("-".into(), |(_, v)| format!("{v:.0}%"));
+    let arrow = if app.theme.ascii { "->" } else { "→" };
     let head = format!(
-        "{name}: score over {days} days, {first} → {latest}   (s: 7/30/90 days, h/l: standard)   marker *"
+        "{name}: score over {days} days, {first} {arrow} {latest}   (s: 7/30/90 days, h/l: standard)   marker *"
     );
     line(
         buf,
