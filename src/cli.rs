@@ -69,6 +69,21 @@ pub enum Command {
         #[command(subcommand)]
         command: QueueCommand,
     },
+    /// Compliance report for one standard (or the derived SOC 2 / HIPAA mappings).
+    Report {
+        /// fsbp, cis-1.2, cis-1.4, cis-3.0, cis-5.0, pci-3.2.1, pci-4.0, nist-800-53, nist-800-171, soc2, hipaa
+        #[arg(long)]
+        standard: String,
+        /// Only this account.
+        #[arg(long)]
+        account: Option<String>,
+        /// md, html, csv or json.
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Write here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]

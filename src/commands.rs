@@ -222,3 +222,4 @@ pub fn audit_verify(path: &Path) -> ExitCode {
     }
 }
 pub mod queue;
+pub mod report;

@@ -60,6 +60,26 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|| setup::audit_path(&cfg, &paths));
             commands::audit_verify(&p)
         }
+        Some(Command::Report {
+            standard,
+            account,
+            format,
+            out,
+        }) => {
+            let cfg = match load_config(&cli, &paths) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let _log = setup::init_logging(&paths);
+            runtime.block_on(commands::report::run(
+                &cfg,
+                cli.demo,
+                standard,
+                account.as_deref(),
+                format,
+                out.as_deref(),
+            ))
+        }
         Some(Command::Queue { command }) => {
             let cfg = match load_config(&cli, &paths) {
                 Ok(c) => c,

@@ -2,6 +2,7 @@
 //! trends from stored history, finding statistics and compliance reports.
 
 pub mod history;
+pub mod report;
 pub mod score;
 pub mod standards;
 pub mod stats;

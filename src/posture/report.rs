@@ -376,7 +376,9 @@ impl<'a> Model<'a> {
             .iter()
             .flat_map(|id| {
                 let c = in_scope[id];
-                c.suppressed.iter().map(move |r| (c.control.as_str(), r.as_str()))
+                c.suppressed
+                    .iter()
+                    .map(move |r| (c.control.as_str(), r.as_str()))
             })
             .collect();
         Ok(Model {

@@ -55,10 +55,7 @@ fn status(s: Status) -> String {
         Status::Unknown => "unknown",
         Status::NoData => "no-data",
     };
-    format!(
-        "<span class=\"st st-{class}\">{}</span>",
-        status_text(s)
-    )
+    format!("<span class=\"st st-{class}\">{}</span>", status_text(s))
 }
 
 fn code(s: &str) -> String {
@@ -77,9 +74,7 @@ pub(super) fn render(m: &Model) -> String {
     let input = m.input;
     let mut o = String::new();
     o.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
-    o.push_str(
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n",
-    );
+    o.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n");
     let _ = writeln!(o, "<title>{}</title>", esc(&m.title()));
     let _ = writeln!(o, "<style>{CSS}</style>\n</head>\n<body>");
     let _ = writeln!(o, "<header>\n<h1>{}</h1>", esc(&m.title()));
@@ -225,7 +220,10 @@ pub(super) fn render(m: &Model) -> String {
             &["Control", "Resource", "Control status without suppressions"],
         );
         for (c, x) in &m.suppressed {
-            let without = m.controls.get(c).map(|c| status(c.status_without_suppressions));
+            let without = m
+                .controls
+                .get(c)
+                .map(|c| status(c.status_without_suppressions));
             let _ = writeln!(
                 o,
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",

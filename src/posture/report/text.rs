@@ -52,7 +52,12 @@ pub(super) fn markdown(m: &Model) -> String {
     let _ = writeln!(o, "# {}\n", md(&m.title()));
     if let Some((note, basis, file)) = m.derived {
         let _ = writeln!(o, "> **{}**\n>", md(note));
-        let _ = writeln!(o, "> How it was derived: {} Mapping file: {}.\n", md(basis), code(file));
+        let _ = writeln!(
+            o,
+            "> How it was derived: {} Mapping file: {}.\n",
+            md(basis),
+            code(file)
+        );
     }
     o.push_str("| Field | Value |\n| --- | --- |\n");
     let standard = format!("{} ({})", md(&m.name), code(&m.key));
@@ -226,7 +231,10 @@ pub(super) fn csv(m: &Model) -> String {
     };
     for r in &m.requirements {
         for (c, s, failing) in &r.controls {
-            let suppressed = m.controls.get(c.as_str()).map_or(&[][..], |c| &c.suppressed);
+            let suppressed = m
+                .controls
+                .get(c.as_str())
+                .map_or(&[][..], |c| &c.suppressed);
             if failing.is_empty() && suppressed.is_empty() {
                 row(&r.id, r.status, c, *s, "", false);
             }
