@@ -27,6 +27,8 @@ pub enum HubInput {
         id: String,
         reply: oneshot::Sender<Option<String>>,
     },
+    /// Control metadata from the Security Hub API (else posture is derived from findings).
+    ControlMetadata(Box<crate::sources::aws_controls::ControlMetadata>),
 }
 
 impl From<SourceEvent> for HubInput {
@@ -108,6 +110,7 @@ pub struct Hub {
     insights_at: Option<Instant>,
     history: Vec<crate::posture::history::Point>,
     history_settings: crate::posture::HistorySettings,
+    metadata: Option<crate::sources::aws_controls::ControlMetadata>,
 }
 
 /// Longest time between snapshots while events keep arriving.
@@ -167,6 +170,7 @@ impl Hub {
             insights_at: None,
             history,
             history_settings: crate::posture::HistorySettings::default(),
+            metadata: None,
         };
         hub.publish();
         (hub, rx)
@@ -370,6 +374,11 @@ impl Hub {
                     }
                 }
                 self.changed.extend(changed);
+                self.insights_stale = true;
+                true
+            }
+            HubInput::ControlMetadata(meta) => {
+                self.metadata = Some(*meta);
                 self.insights_stale = true;
                 true
             }

@@ -183,6 +183,27 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
         Settings::from_config(&cfg.poll),
         poll_tx,
     );
+    // Control metadata from the API when it answers; posture is derived from findings until then.
+    if let Some(sdk) = setup.controls.clone() {
+        let hub = hub_tx.clone();
+        // Its own thread and runtime: the fetch's future is not Send.
+        std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            match rt.block_on(agent_hubble::sources::aws_controls::fetch(&sdk)) {
+                Ok(meta) => {
+                    let _ = hub.blocking_send(HubInput::ControlMetadata(Box::new(meta)));
+                }
+                Err(e) => {
+                    tracing::info!("control metadata unavailable, deriving from findings: {e}")
+                }
+            }
+        });
+    }
     let forward_tx = hub_tx.clone();
     let forward = tokio::spawn(async move {
         while let Some(ev) = poll_rx.recv().await {

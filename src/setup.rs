@@ -22,6 +22,8 @@ pub struct Setup {
     pub automations: HashMap<String, Arc<dyn Automation>>,
     /// The analyst's own credentials (before any role_arn), for the STS identity.
     pub base: Option<aws_config::SdkConfig>,
+    /// Credentials of the first source, for control metadata (standards and controls).
+    pub controls: Option<aws_config::SdkConfig>,
     pub demo: bool,
     /// Said to the user before the console starts (and shown in it).
     pub notice: Option<String>,
@@ -37,6 +39,7 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
         let mut out: Vec<Arc<dyn Source>> = Vec::new();
         let mut automations: HashMap<String, Arc<dyn Automation>> = HashMap::new();
         let mut base = None;
+        let mut controls = None;
         for a in &cfg.aws {
             for region in a.regions.get_ref() {
                 let t = AwsTarget {
@@ -63,6 +66,9 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
                     source.info().key.clone(),
                     Arc::new(SsmAutomation::new(&sdk)),
                 );
+                if controls.is_none() {
+                    controls = Some(sdk.clone());
+                }
                 out.push(Arc::new(source));
             }
         }
@@ -70,6 +76,7 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
             sources: out,
             automations,
             base,
+            controls,
             demo: false,
             notice: None,
         });
@@ -95,7 +102,7 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
             let source = SecurityHubSource::new(&t.name, &t.region, &sdk);
             let automations: HashMap<String, Arc<dyn Automation>> =
                 HashMap::from([(source.info().key.clone(), Arc::new(SsmAutomation::new(&sdk)) as Arc<dyn Automation>)]);
-            Ok(Setup { sources: vec![Arc::new(source)], automations, base: Some(sdk), demo: false, notice: None })
+            Ok(Setup { sources: vec![Arc::new(source)], automations, base: Some(sdk.clone()), controls: Some(sdk), demo: false, notice: None })
         }
         (Some(_), None) => anyhow::bail!(
             "AWS credentials found but no region: set AWS_REGION (or a region in your profile), or add [[aws]] entries to a config file"
@@ -119,6 +126,7 @@ fn demo(notice: Option<String>) -> Setup {
         sources,
         automations,
         base: None,
+        controls: None,
         demo: true,
         notice,
     }

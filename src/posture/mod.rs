@@ -24,13 +24,36 @@ pub struct Insights {
 
 impl Insights {
     pub fn compute(findings: &[Arc<Finding>], history: Vec<history::Point>, now: i64) -> Insights {
+        Self::compute_with(findings, history, now, None)
+    }
+
+    pub fn compute_with(
+        findings: &[Arc<Finding>],
+        history: Vec<history::Point>,
+        now: i64,
+        meta: Option<&crate::sources::aws_controls::ControlMetadata>,
+    ) -> Insights {
         Insights {
-            posture: score::compute(findings, None),
+            posture: score::compute_with(findings, None, meta),
             stats: stats::compute(findings, now),
             history,
-            metadata: "derived from findings (Compliance.SecurityControlId, AssociatedStandards, RelatedRequirements)".into(),
+            metadata: metadata_label(meta),
             computed_at: now,
         }
+    }
+}
+
+/// Says where control metadata came from (the view and reports show it).
+pub fn metadata_label(meta: Option<&crate::sources::aws_controls::ControlMetadata>) -> String {
+    match meta {
+        Some(m) => format!(
+            "Security Hub API (GetEnabledStandards, ListSecurityControlDefinitions, ListStandardsControlAssociations) for {} in {}: {} standards, {} controls",
+            m.account,
+            m.region,
+            m.enabled_standards.len(),
+            m.controls.len()
+        ),
+        None => "derived from findings (Compliance.SecurityControlId, AssociatedStandards, RelatedRequirements)".into(),
     }
 }
 

@@ -271,11 +271,39 @@ struct Model<'a> {
     counts: Counts,
     score: Option<u8>,
     score_without_suppressions: Option<u8>,
-    requirements: Vec<Requirement>,
+    requirements: Vec<Req<'a>>,
     /// Controls in scope, by id (titles, severities, suppressed resources).
     controls: HashMap<&'a str, &'a ControlResult>,
+    /// The same controls in natural id order.
+    ordered: Vec<&'a ControlResult>,
     /// (control, suppressed resource), in natural control order.
     suppressed: Vec<(&'a str, &'a str)>,
+}
+
+/// A requirement as the formats see it: controls by reference, so resources are not copied
+/// once per requirement (NIST maps one control to dozens).
+struct Req<'a> {
+    id: String,
+    title: String,
+    status: Status,
+    controls: Vec<Ctl<'a>>,
+}
+
+/// A control behind a requirement; `result` is None for a mapped control without findings.
+#[derive(Clone, Copy)]
+struct Ctl<'a> {
+    id: &'a str,
+    result: Option<&'a ControlResult>,
+}
+
+impl<'a> Ctl<'a> {
+    fn status(self) -> Status {
+        self.result.map_or(Status::NoData, |c| c.status)
+    }
+
+    fn failing(self) -> &'a [String] {
+        self.result.map_or(&[], |c| &c.failing_resources)
+    }
 }
 
 impl<'a> Model<'a> {
@@ -329,19 +357,25 @@ impl<'a> Model<'a> {
             Scope::Derived(m) => {
                 let mut all = Counts::default();
                 let mut without_counts = Counts::default();
+                let mut absent = BTreeSet::new();
                 for cr in &m.criteria {
-                    let ctrls: BTreeSet<&str> = cr
-                        .controls
-                        .iter()
-                        .filter_map(|id| by_id.get(id.as_str()))
-                        .map(|c| c.control.as_str())
-                        .collect();
+                    // Mapped controls without findings stay listed (as no data): they show
+                    // which checks to enable.
+                    let ctrls: BTreeSet<&str> = cr.controls.iter().map(String::as_str).collect();
                     for id in &ctrls {
-                        if let Some(c) = by_id.get(id)
-                            && in_scope.insert(id, c).is_none()
-                        {
-                            add(&mut all, c.status);
-                            add(&mut without_counts, c.status_without_suppressions);
+                        match by_id.get(id) {
+                            Some(c) => {
+                                if in_scope.insert(c.control.as_str(), c).is_none() {
+                                    add(&mut all, c.status);
+                                    add(&mut without_counts, c.status_without_suppressions);
+                                }
+                            }
+                            None => {
+                                if absent.insert(*id) {
+                                    all.no_data += 1;
+                                    without_counts.no_data += 1;
+                                }
+                            }
                         }
                     }
                     groups.push((cr.id.clone(), cr.title.clone(), ctrls));
@@ -356,26 +390,27 @@ impl<'a> Model<'a> {
         let requirements = groups
             .into_iter()
             .map(|(id, title, ctrls)| {
-                let mut controls: Vec<(String, Status, Vec<String>)> = ctrls
+                let mut controls: Vec<Ctl> = ctrls
                     .into_iter()
-                    .filter_map(|c| by_id.get(c))
-                    .map(|c| (c.control.clone(), c.status, c.failing_resources.clone()))
+                    .map(|id| Ctl {
+                        id,
+                        result: by_id.get(id).copied(),
+                    })
                     .collect();
-                controls.sort_by(|a, b| natural_cmp(&a.0, &b.0));
-                Requirement {
-                    status: fold(controls.iter().map(|c| c.1)),
+                controls.sort_by(|a, b| natural_cmp(a.id, b.id));
+                Req {
+                    status: fold(controls.iter().map(|c| c.status())),
                     id,
                     title,
                     controls,
                 }
             })
             .collect();
-        let mut ids: Vec<&str> = in_scope.keys().copied().collect();
-        ids.sort_by(|a, b| natural_cmp(a, b));
-        let suppressed = ids
+        let mut ordered: Vec<&ControlResult> = in_scope.values().copied().collect();
+        ordered.sort_by(|a, b| natural_cmp(&a.control, &b.control));
+        let suppressed = ordered
             .iter()
-            .flat_map(|id| {
-                let c = in_scope[id];
+            .flat_map(|c| {
                 c.suppressed
                     .iter()
                     .map(move |r| (c.control.as_str(), r.as_str()))
@@ -391,6 +426,7 @@ impl<'a> Model<'a> {
             score_without_suppressions: without,
             requirements,
             controls: in_scope,
+            ordered,
             suppressed,
         })
     }
@@ -421,7 +457,8 @@ impl<'a> Model<'a> {
     fn score_note(&self) -> &'static str {
         if self.derived.is_some() {
             "Derived score: passed ÷ (passed + failed + unknown) over the mapped Security Hub \
-             controls that have findings; not a Security Hub score."
+             controls; mapped controls without findings count as no data and are excluded. \
+             Not a Security Hub score."
         } else {
             "Security Hub score: passed ÷ (passed + failed + unknown) controls; controls with \
              no data are excluded."
@@ -434,6 +471,17 @@ impl<'a> Model<'a> {
             add(&mut c, r.status);
         }
         c
+    }
+
+    /// Requirement ids each control is behind, in report order.
+    fn requirements_of(&self) -> HashMap<&str, Vec<&str>> {
+        let mut out: HashMap<&str, Vec<&str>> = HashMap::new();
+        for r in &self.requirements {
+            for c in &r.controls {
+                out.entry(c.id).or_default().push(&r.id);
+            }
+        }
+        out
     }
 
     fn control_title(&self, id: &str) -> &str {
@@ -464,7 +512,21 @@ fn status_text(s: Status) -> &'static str {
 
 /// The structured view every format renders.
 pub fn requirements(input: &ReportInput) -> Result<Vec<Requirement>, ReportError> {
-    Model::build(input).map(|m| m.requirements)
+    let model = Model::build(input)?;
+    Ok(model
+        .requirements
+        .into_iter()
+        .map(|r| Requirement {
+            id: r.id,
+            title: r.title,
+            status: r.status,
+            controls: r
+                .controls
+                .iter()
+                .map(|c| (c.id.to_string(), c.status(), c.failing().to_vec()))
+                .collect(),
+        })
+        .collect())
 }
 
 pub fn render(input: &ReportInput, format: Format) -> Result<String, ReportError> {

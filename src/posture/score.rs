@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::standards;
 use crate::model::{ComplianceStatus, Finding, RecordState, Severity, Workflow};
+use crate::sources::aws_controls::ControlMetadata;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Status {
@@ -126,6 +127,31 @@ pub struct Posture {
     pub by_region: BTreeMap<String, BTreeMap<String, Counts>>,
 }
 
+/// Small integer ids for strings. Interned text is found by its address first, so the common
+/// case hashes a usize instead of the whole string.
+#[derive(Default)]
+struct Ids<'a> {
+    by_ptr: HashMap<(usize, usize), usize>,
+    by_str: HashMap<&'a str, usize>,
+    names: Vec<&'a str>,
+}
+
+impl<'a> Ids<'a> {
+    fn id(&mut self, s: &'a str) -> usize {
+        let key = (s.as_ptr() as usize, s.len());
+        if let Some(&i) = self.by_ptr.get(&key) {
+            return i;
+        }
+        let next = self.names.len();
+        let i = *self.by_str.entry(s).or_insert(next);
+        if i == next {
+            self.names.push(s);
+        }
+        self.by_ptr.insert(key, i);
+        i
+    }
+}
+
 #[derive(Default)]
 struct ControlAcc {
     seen: Seen,
@@ -140,13 +166,106 @@ struct ControlAcc {
 
 /// Scores the findings. `only_account` restricts to one account (reports `--account`).
 pub fn compute(findings: &[Arc<Finding>], only_account: Option<&str>) -> Posture {
-    let mut std_index: HashMap<&str, usize> = HashMap::new();
-    let mut std_ids: Vec<&str> = Vec::new();
+    compute_with(findings, only_account, None)
+}
+
+/// As `compute`, with control metadata from the Security Hub API when it answered: enabled
+/// controls without findings count as "no data", disabled controls are left out (as the
+/// console does), and titles come from the control definitions.
+pub fn compute_with(
+    findings: &[Arc<Finding>],
+    only_account: Option<&str>,
+    meta: Option<&ControlMetadata>,
+) -> Posture {
+    let mut p = compute_inner(findings, only_account);
+    let Some(meta) = meta else { return p };
+    let disabled: std::collections::HashSet<&str> = meta
+        .controls
+        .iter()
+        .filter(|c| !c.enabled)
+        .map(|c| c.id.as_str())
+        .collect();
+    p.controls
+        .retain(|c| !disabled.contains(c.control.as_str()));
+    let known: std::collections::HashSet<String> =
+        p.controls.iter().map(|c| c.control.clone()).collect();
+    for def in meta.controls.iter().filter(|c| c.enabled) {
+        if let Some(c) = p.controls.iter_mut().find(|c| c.control == def.id) {
+            c.title = def.title.clone();
+            // The API knows which enabled standards include the control.
+            for k in def.standards.iter().map(|s| standards::key(s)) {
+                if !c.standards.contains(&k) {
+                    c.standards.push(k);
+                }
+            }
+        } else if !known.contains(&def.id) {
+            p.controls.push(ControlResult {
+                control: def.id.clone(),
+                title: def.title.clone(),
+                status: Status::NoData,
+                status_without_suppressions: Status::NoData,
+                severity: def.severity.unwrap_or(Severity::Informational),
+                standards: def.standards.iter().map(|s| standards::key(s)).collect(),
+                requirements: def.related_requirements.clone(),
+                failing_resources: Vec::new(),
+                suppressed: Vec::new(),
+            });
+        }
+    }
+    p.controls.sort_by(|a, b| a.control.cmp(&b.control));
+    // Recount from the (now complete) control list; statuses are per control already.
+    let mut summary = Counts::default();
+    let mut per: BTreeMap<String, (Counts, Counts)> = BTreeMap::new();
+    for c in &p.controls {
+        summary.add(c.status);
+        for k in &c.standards {
+            let e = per.entry(k.clone()).or_default();
+            e.0.add(c.status);
+            e.1.add(c.status_without_suppressions);
+        }
+    }
+    let mut keys: Vec<String> = p.standards.iter().map(|s| s.key.clone()).collect();
+    for k in meta.enabled_standards.iter().map(|s| standards::key(s)) {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    keys.sort_by_key(|k| {
+        (
+            standards::KNOWN
+                .iter()
+                .position(|x| x.0 == k)
+                .unwrap_or(usize::MAX),
+            k.clone(),
+        )
+    });
+    p.standards = keys
+        .into_iter()
+        .map(|key| {
+            let (c, all) = per.get(&key).copied().unwrap_or_default();
+            StandardScore {
+                name: standards::name(&key),
+                key,
+                counts: c,
+                score: c.score(),
+                score_without_suppressions: all.score(),
+            }
+        })
+        .collect();
+    p.summary = summary;
+    p.summary_score = summary.score();
+    p
+}
+
+fn compute_inner(findings: &[Arc<Finding>], only_account: Option<&str>) -> Posture {
+    let mut std_ids = Ids::default();
+    let mut accounts = Ids::default();
+    let mut regions = Ids::default();
     let mut controls: HashMap<&str, usize> = HashMap::new();
     let mut acc: Vec<ControlAcc> = Vec::new();
     // (group, control) → seen, for the account and region breakdowns.
-    let mut per_account: HashMap<(&str, usize), Seen> = HashMap::new();
-    let mut per_region: HashMap<(&str, usize), Seen> = HashMap::new();
+    let mut per_account: HashMap<(usize, usize), Seen> = HashMap::new();
+    let mut per_region: HashMap<(usize, usize), Seen> = HashMap::new();
     for f in findings {
         let (Some(control), Some(compliance)) = (f.control_id.as_deref(), f.compliance) else {
             continue;
@@ -162,10 +281,7 @@ pub fn compute(findings: &[Arc<Finding>], only_account: Option<&str>) -> Posture
         let a = &mut acc[ci];
         a.seen_all.add(compliance);
         for s in &f.standards {
-            let si = *std_index.entry(s.as_str()).or_insert_with(|| {
-                std_ids.push(s.as_str());
-                std_ids.len() - 1
-            });
+            let si = std_ids.id(s.as_str());
             if si < 64 {
                 a.standards |= 1 << si;
             }
@@ -191,15 +307,15 @@ pub fn compute(findings: &[Arc<Finding>], only_account: Option<&str>) -> Posture
             a.severity = Some(a.severity.map_or(f.severity, |s| s.max(f.severity)));
         }
         per_account
-            .entry((&f.account, ci))
+            .entry((accounts.id(&f.account), ci))
             .or_default()
             .add(compliance);
         per_region
-            .entry((&f.region, ci))
+            .entry((regions.id(&f.region), ci))
             .or_default()
             .add(compliance);
     }
-    let keys: Vec<String> = std_ids.iter().map(|s| standards::key(s)).collect();
+    let keys: Vec<String> = std_ids.names.iter().map(|s| standards::key(s)).collect();
     let mut posture = Posture::default();
     let mut std_counts = vec![Counts::default(); keys.len()];
     let mut std_counts_all = vec![Counts::default(); keys.len()];
@@ -253,11 +369,11 @@ pub fn compute(findings: &[Arc<Finding>], only_account: Option<&str>) -> Posture
             score_without_suppressions: std_counts_all[i].score(),
         })
         .collect();
-    let breakdown = |groups: HashMap<(&str, usize), Seen>| {
+    let breakdown = |groups: HashMap<(usize, usize), Seen>, names: &Ids| {
         let mut out: BTreeMap<String, BTreeMap<String, Counts>> = BTreeMap::new();
         for ((group, ci), seen) in groups {
             let status = seen.status();
-            let row = out.entry(group.to_string()).or_default();
+            let row = out.entry(names.names[group].to_string()).or_default();
             row.entry("summary".into()).or_default().add(status);
             for (si, key) in keys.iter().enumerate() {
                 if si < 64 && acc[ci].standards & (1 << si) != 0 {
@@ -267,8 +383,8 @@ pub fn compute(findings: &[Arc<Finding>], only_account: Option<&str>) -> Posture
         }
         out
     };
-    posture.by_account = breakdown(per_account);
-    posture.by_region = breakdown(per_region);
+    posture.by_account = breakdown(per_account, &accounts);
+    posture.by_region = breakdown(per_region, &regions);
     posture
 }
 

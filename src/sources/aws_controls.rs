@@ -13,7 +13,9 @@ use std::collections::{HashMap, HashSet};
 
 use aws_config::SdkConfig;
 use aws_sdk_securityhub::Client;
-use aws_sdk_securityhub::types::{AssociationStatus, ControlStatus, SeverityRating, StandardsStatus};
+use aws_sdk_securityhub::types::{
+    AssociationStatus, ControlStatus, SeverityRating, StandardsStatus,
+};
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::SourceError;
@@ -154,7 +156,8 @@ async fn subscriptions(client: &Client) -> Result<Vec<Subscription>, SourceError
             ) {
                 continue;
             }
-            let (Some(arn), Some(standards_arn)) = (s.standards_subscription_arn(), s.standards_arn())
+            let (Some(arn), Some(standards_arn)) =
+                (s.standards_subscription_arn(), s.standards_arn())
             else {
                 continue;
             };
@@ -330,9 +333,17 @@ fn build(
                 let enabled = !found.is_empty();
                 (found, enabled)
             } else {
-                let on = sorted(list.iter().filter(|a| a.enabled).map(|a| a.standard.clone()).collect());
+                let on = sorted(
+                    list.iter()
+                        .filter(|a| a.enabled)
+                        .map(|a| a.standard.clone())
+                        .collect(),
+                );
                 if on.is_empty() {
-                    (sorted(list.iter().map(|a| a.standard.clone()).collect()), false)
+                    (
+                        sorted(list.iter().map(|a| a.standard.clone()).collect()),
+                        false,
+                    )
                 } else {
                     (on, true)
                 }

@@ -48,7 +48,7 @@ import threading
 import urllib.parse
 from typing import Any
 
-PLUGINS = ["hubble_securityhub", "hubble_ssm"]
+PLUGINS = ["hubble_securityhub", "hubble_ssm", "hubble_standards"]
 
 _FAULTS: list[dict[str, Any]] = []
 _ROUTES: dict[str, Any] = {}  # plugin control endpoints, filled by build_app()

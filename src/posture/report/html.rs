@@ -144,19 +144,28 @@ pub(super) fn render(m: &Model) -> String {
         rc.unknown,
         rc.no_data
     );
-    table_head(&mut o, &["Requirement", "Title", "Status", "Controls"]);
+    let titled = m.requirements.iter().any(|r| !r.title.is_empty());
+    if titled {
+        table_head(&mut o, &["Requirement", "Title", "Status", "Controls"]);
+    } else {
+        table_head(&mut o, &["Requirement", "Status", "Controls"]);
+    }
     for r in &m.requirements {
         let controls = r
             .controls
             .iter()
-            .map(|(c, s, _)| format!("{} {}", code(c), status(*s)))
+            .map(|c| format!("{} {}", code(c.id), status(c.status())))
             .collect::<Vec<_>>()
             .join(", ");
+        let title = if titled {
+            format!("<td>{}</td>", esc(&r.title))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             o,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{controls}</td></tr>",
+            "<tr><td>{}</td>{title}<td>{}</td><td>{controls}</td></tr>",
             code(&r.id),
-            esc(&r.title),
             status(r.status)
         );
     }
@@ -169,6 +178,8 @@ pub(super) fn render(m: &Model) -> String {
         .collect();
     if open.is_empty() {
         o.push_str("<p>None.</p>\n");
+    } else {
+        o.push_str("<p>The resources are listed once per control under Failing resources.</p>\n");
     }
     for r in open {
         let _ = writeln!(
@@ -181,30 +192,49 @@ pub(super) fn render(m: &Model) -> String {
             let _ = writeln!(o, "<p>{}</p>", esc(&r.title));
         }
         table_head(&mut o, &["Control", "Status", "Title", "Failing resources"]);
-        for (c, s, res) in &r.controls {
+        for c in &r.controls {
             let _ = writeln!(
                 o,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
-                code(c),
-                status(*s),
-                esc(m.control_title(c)),
-                res.len()
+                code(c.id),
+                status(c.status()),
+                esc(m.control_title(c.id)),
+                c.failing().len()
             );
         }
-        o.push_str("</tbody>\n</table>\n");
-        let failing: Vec<_> = r
-            .controls
-            .iter()
-            .flat_map(|(c, _, res)| res.iter().map(move |x| (c, x)))
-            .collect();
-        if !failing.is_empty() {
-            o.push_str("<p>Failing resources:</p>\n<ul class=\"res\">\n");
-            for (c, x) in failing {
-                let _ = writeln!(o, "<li>{} {}</li>", code(c), code(x));
-            }
-            o.push_str("</ul>\n");
+        o.push_str("</tbody>\n</table>\n</section>\n");
+    }
+
+    o.push_str("</section>\n<section>\n<h2>Failing resources</h2>\n");
+    let reqs_of = m.requirements_of();
+    let failing: Vec<_> = m
+        .ordered
+        .iter()
+        .filter(|c| !c.failing_resources.is_empty())
+        .collect();
+    if failing.is_empty() {
+        o.push_str("<p>None.</p>\n");
+    }
+    for c in failing {
+        let _ = writeln!(
+            o,
+            "<section class=\"ctl\">\n<h3>{} — {}</h3>\n<p>{}</p>",
+            code(&c.control),
+            status(c.status),
+            esc(&c.title)
+        );
+        let reqs = reqs_of
+            .get(c.control.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        if reqs != [c.control.as_str()] {
+            let list: Vec<String> = reqs.iter().map(|r| code(r)).collect();
+            let _ = writeln!(o, "<p>Requirements: {}</p>", list.join(", "));
         }
-        o.push_str("</section>\n");
+        o.push_str("<ul class=\"res\">\n");
+        for x in &c.failing_resources {
+            let _ = writeln!(o, "<li>{}</li>", code(x));
+        }
+        o.push_str("</ul>\n</section>\n");
     }
 
     o.push_str("</section>\n<section>\n<h2>Suppressed items</h2>\n");

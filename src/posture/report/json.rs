@@ -19,6 +19,8 @@ struct Report<'a> {
     score: Score,
     requirement_counts: Counts,
     requirements: Vec<Requirement<'a>>,
+    /// Each control once, with its resources (requirements refer to it by id).
+    controls: Vec<Control<'a>>,
     suppressed: Vec<Suppressed<'a>>,
 }
 
@@ -58,7 +60,14 @@ struct Requirement<'a> {
     id: &'a str,
     title: &'a str,
     status: &'static str,
-    controls: Vec<Control<'a>>,
+    controls: Vec<ControlRef<'a>>,
+}
+
+#[derive(Serialize)]
+struct ControlRef<'a> {
+    control: &'a str,
+    status: &'static str,
+    failing_resource_count: usize,
 }
 
 #[derive(Serialize)]
@@ -68,6 +77,7 @@ struct Control<'a> {
     status: &'static str,
     status_without_suppressions: &'static str,
     severity: &'static str,
+    requirements: Vec<&'a str>,
     failing_resources: &'a [String],
     suppressed_resources: &'a [String],
 }
@@ -91,20 +101,27 @@ pub(super) fn render(m: &Model) -> String {
             controls: r
                 .controls
                 .iter()
-                .map(|(id, status, failing)| {
-                    let c = m.controls.get(id.as_str());
-                    Control {
-                        control: id,
-                        title: c.map_or("", |c| &c.title),
-                        status: status.as_str(),
-                        status_without_suppressions: c
-                            .map_or("", |c| c.status_without_suppressions.as_str()),
-                        severity: c.map_or("", |c| c.severity.as_str()),
-                        failing_resources: failing,
-                        suppressed_resources: c.map_or(&[], |c| &c.suppressed),
-                    }
+                .map(|c| ControlRef {
+                    control: c.id,
+                    status: c.status().as_str(),
+                    failing_resource_count: c.failing().len(),
                 })
                 .collect(),
+        })
+        .collect();
+    let mut reqs_of = m.requirements_of();
+    let controls = m
+        .ordered
+        .iter()
+        .map(|c| Control {
+            control: &c.control,
+            title: &c.title,
+            status: c.status.as_str(),
+            status_without_suppressions: c.status_without_suppressions.as_str(),
+            severity: c.severity.as_str(),
+            requirements: reqs_of.remove(c.control.as_str()).unwrap_or_default(),
+            failing_resources: &c.failing_resources,
+            suppressed_resources: &c.suppressed,
         })
         .collect();
     let report = Report {
@@ -140,6 +157,7 @@ pub(super) fn render(m: &Model) -> String {
         },
         requirement_counts: m.requirement_counts(),
         requirements,
+        controls,
         suppressed: m
             .suppressed
             .iter()

@@ -71,7 +71,8 @@ pub(super) fn markdown(m: &Model) -> String {
         ("Kind", kind.to_string()),
         ("Account scope", md(&m.scope_text())),
         ("Generated at", format_rfc3339(input.generated_at)),
-        ("Data as of", md(&m.data_as_of_text())),
+        // Our own text: no provider input, and `<1m` reads better unescaped.
+        ("Data as of", m.data_as_of_text()),
         ("Control metadata", md(input.metadata)),
     ];
     for (k, v) in rows {
@@ -121,7 +122,7 @@ pub(super) fn markdown(m: &Model) -> String {
         let controls = r
             .controls
             .iter()
-            .map(|(c, s, _)| format!("{} {}", code(c), status_text(*s)))
+            .map(|c| format!("{} {}", code(c.id), status_text(c.status())))
             .collect::<Vec<_>>()
             .join(", ");
         let title = if titled {
@@ -144,7 +145,9 @@ pub(super) fn markdown(m: &Model) -> String {
         .filter(|r| matches!(r.status, Status::Failed | Status::Unknown))
         .collect();
     if open.is_empty() {
-        o.push_str("None.\n");
+        o.push_str("None.\n\n");
+    } else {
+        o.push_str("The resources are listed once per control under Failing resources.\n\n");
     }
     for r in open {
         let _ = writeln!(o, "### {} — {}\n", md(&r.id), status_text(r.status));
@@ -153,26 +156,46 @@ pub(super) fn markdown(m: &Model) -> String {
         }
         o.push_str("| Control | Status | Title | Failing resources |\n");
         o.push_str("| --- | --- | --- | --- |\n");
-        for (c, s, res) in &r.controls {
+        for c in &r.controls {
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} |",
-                code(c),
-                status_text(*s),
-                md(m.control_title(c)),
-                res.len()
+                code(c.id),
+                status_text(c.status()),
+                md(m.control_title(c.id)),
+                c.failing().len()
             );
         }
-        let failing: Vec<_> = r
-            .controls
-            .iter()
-            .flat_map(|(c, _, res)| res.iter().map(move |x| (c, x)))
-            .collect();
-        if !failing.is_empty() {
-            o.push_str("\nFailing resources:\n\n");
-            for (c, x) in failing {
-                let _ = writeln!(o, "- {} {}", code(c), code(x));
-            }
+        o.push('\n');
+    }
+
+    o.push_str("## Failing resources\n\n");
+    let reqs_of = m.requirements_of();
+    let failing: Vec<_> = m
+        .ordered
+        .iter()
+        .filter(|c| !c.failing_resources.is_empty())
+        .collect();
+    if failing.is_empty() {
+        o.push_str("None.\n\n");
+    }
+    for c in failing {
+        let _ = writeln!(
+            o,
+            "### {} — {}\n\n{}\n",
+            md(&c.control),
+            status_text(c.status),
+            md(&c.title)
+        );
+        let reqs = reqs_of
+            .get(c.control.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        if reqs != [c.control.as_str()] {
+            let list: Vec<String> = reqs.iter().map(|r| code(r)).collect();
+            let _ = writeln!(o, "Requirements: {}\n", list.join(", "));
+        }
+        for x in &c.failing_resources {
+            let _ = writeln!(o, "- {}", code(x));
         }
         o.push('\n');
     }
@@ -230,19 +253,17 @@ pub(super) fn csv(m: &Model) -> String {
         o.push_str("\r\n");
     };
     for r in &m.requirements {
-        for (c, s, failing) in &r.controls {
-            let suppressed = m
-                .controls
-                .get(c.as_str())
-                .map_or(&[][..], |c| &c.suppressed);
-            if failing.is_empty() && suppressed.is_empty() {
-                row(&r.id, r.status, c, *s, "", false);
+        for c in &r.controls {
+            let suppressed = c.result.map_or(&[][..], |c| &c.suppressed);
+            let (id, s) = (c.id, c.status());
+            if c.failing().is_empty() && suppressed.is_empty() {
+                row(&r.id, r.status, id, s, "", false);
             }
-            for x in failing {
-                row(&r.id, r.status, c, *s, x, false);
+            for x in c.failing() {
+                row(&r.id, r.status, id, s, x, false);
             }
             for x in suppressed {
-                row(&r.id, r.status, c, *s, x, true);
+                row(&r.id, r.status, id, s, x, true);
             }
         }
     }

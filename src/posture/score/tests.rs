@@ -210,3 +210,50 @@ fn failing_resources_and_severity() {
     assert_eq!(c.failing_resources.len(), 2);
     assert_eq!(c.severity, Severity::High);
 }
+
+#[test]
+fn api_metadata_adds_no_data_controls_and_drops_disabled_ones() {
+    use crate::sources::aws_controls::{ControlDef, ControlMetadata};
+    use ComplianceStatus::*;
+    let def = |id: &str, enabled: bool| ControlDef {
+        id: id.into(),
+        title: format!("{id} from the API"),
+        severity: Some(Severity::High),
+        standards: vec![FSBP.into()],
+        enabled,
+        related_requirements: Vec::new(),
+    };
+    let meta = ControlMetadata {
+        enabled_standards: vec![FSBP.into()],
+        controls: vec![def("A.1", true), def("B.1", false), def("Z.9", true)],
+        source: "api".into(),
+        account: "111111111111".into(),
+        region: "us-east-1".into(),
+    };
+    let findings: Vec<Arc<Finding>> =
+        vec![f(1, "A.1", Passed, &[FSBP]), f(2, "B.1", Failed, &[FSBP])]
+            .into_iter()
+            .map(Arc::new)
+            .collect();
+    let p = compute_with(&findings, None, Some(&meta));
+    let s = std(&p, "fsbp");
+    // B.1 is disabled (its failure does not count); Z.9 is enabled with no findings: no data.
+    assert_eq!(
+        s.counts,
+        Counts {
+            passed: 1,
+            failed: 0,
+            unknown: 0,
+            no_data: 1
+        }
+    );
+    assert_eq!(s.score, Some(100));
+    assert_eq!(
+        p.controls
+            .iter()
+            .find(|c| c.control == "A.1")
+            .unwrap()
+            .title,
+        "A.1 from the API"
+    );
+}
