@@ -79,7 +79,21 @@ pub async fn run(
         }
     }
     freshness.sort();
-    let posture = crate::posture::score::compute(&findings, account);
+    let meta = match setup.controls.clone() {
+        Some(sdk) => std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(crate::sources::aws_controls::fetch(&sdk)).ok()
+        })
+        .join()
+        .ok()
+        .flatten(),
+        None => None,
+    };
+    let posture = crate::posture::score::compute_with(&findings, account, meta.as_ref());
+    let metadata = crate::posture::metadata_label(meta.as_ref());
     let data_as_of = freshness.iter().filter_map(|s| s.1).min();
     let input = ReportInput {
         posture: &posture,
@@ -88,7 +102,7 @@ pub async fn run(
         generated_at: now_ms(),
         data_as_of,
         sources: &freshness,
-        metadata: "derived from findings (Compliance.SecurityControlId, AssociatedStandards, RelatedRequirements)",
+        metadata: &metadata,
     };
     let text = match render(&input, format) {
         Ok(t) => t,
