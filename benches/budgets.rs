@@ -311,8 +311,21 @@ fn report_100k() {
     let scored = t.elapsed().as_secs_f64();
     let sources = vec![("bench/src".to_string(), Some(NOW))];
     let mut sizes = Vec::new();
-    for (name, format) in [("md", Format::Markdown), ("html", Format::Html), ("csv", Format::Csv), ("json", Format::Json)] {
-        let input = ReportInput { posture: &posture, standard: "nist-800-53", account: None, generated_at: NOW, data_as_of: Some(NOW), sources: &sources, metadata: "derived from findings" };
+    for (name, format) in [
+        ("md", Format::Markdown),
+        ("html", Format::Html),
+        ("csv", Format::Csv),
+        ("json", Format::Json),
+    ] {
+        let input = ReportInput {
+            posture: &posture,
+            standard: "nist-800-53",
+            account: None,
+            generated_at: NOW,
+            data_as_of: Some(NOW),
+            sources: &sources,
+            metadata: "derived from findings",
+        };
         let text = render(&input, format).expect("report");
         sizes.push(format!("{name} {} KB", text.len() / 1024));
     }

@@ -140,3 +140,37 @@ fn a_failing_control_jumps_to_its_findings() {
     assert_eq!(app.filter_text, "control:S3.8 -wf:resolved");
     assert_eq!(app.view.len(), 2);
 }
+
+#[test]
+fn scores_at_160x48_mono() {
+    let app = posture_app(ColorDepth::Mono, 160, 48);
+    insta::assert_snapshot!("posture_scores_160x48_mono", screen(&app));
+}
+
+#[test]
+fn the_demo_fleet_has_a_meaningful_posture() {
+    use crate::sources::asff::normalize_page;
+    use crate::sources::demo::DemoFleet;
+    let body = DemoFleet::new(3, 600, NOW).body();
+    let list: Vec<Arc<Finding>> = normalize_page(&body, "demo")
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|n| Arc::new(n.finding))
+        .collect();
+    let p = score::compute(&list, None);
+    assert!(p.standards.len() >= 3, "{:?}", p.standards);
+    for s in &p.standards {
+        let v = s.score.expect("every demo standard has data");
+        assert!((20..=95).contains(&v), "{} scores {v}", s.key);
+    }
+    assert!(p.by_account.len() >= 4 && p.by_region.len() >= 3);
+    let current = Point::new(NOW, &p, &stats::compute(&list, NOW));
+    let trend = crate::posture::history::demo_backfill(&current, 30);
+    let first = trend.first().unwrap().scores["summary"];
+    assert!(
+        first + 10 < current.scores["summary"],
+        "a visible climb: {first} → {}",
+        current.scores["summary"]
+    );
+}
