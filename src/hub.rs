@@ -113,6 +113,9 @@ pub struct Hub {
     metadata: Option<crate::sources::aws_controls::ControlMetadata>,
 }
 
+/// Posture is O(findings): recomputed at most this often.
+const INSIGHTS_EVERY: Duration = Duration::from_secs(2);
+
 /// Longest time between snapshots while events keep arriving.
 const PUBLISH_EVERY: Duration = Duration::from_millis(150);
 
@@ -178,9 +181,36 @@ impl Hub {
 
     /// Runs on the current thread until every sender is gone.
     pub fn run(mut self, mut rx: mpsc::Receiver<HubInput>) {
+        // A small runtime of our own, only to wait with a deadline: posture recomputation is
+        // throttled, and a change that arrived during the throttle must still show.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("hub timer runtime");
         let mut last_publish = Instant::now();
         let mut dirty = false;
-        while let Some(input) = rx.blocking_recv() {
+        loop {
+            let input = if self.insights_stale {
+                let wait = self.insights_at.map_or(Duration::ZERO, |t| {
+                    INSIGHTS_EVERY.saturating_sub(t.elapsed())
+                });
+                // The timer must be created inside the runtime.
+                match rt.block_on(async { tokio::time::timeout(wait, rx.recv()).await }) {
+                    Ok(Some(input)) => input,
+                    Ok(None) => return,
+                    Err(_) => {
+                        self.refresh_insights(true);
+                        self.publish();
+                        last_publish = Instant::now();
+                        continue;
+                    }
+                }
+            } else {
+                match rx.blocking_recv() {
+                    Some(input) => input,
+                    None => return,
+                }
+            };
             dirty |= self.apply(input);
             // Drain what is already queued before publishing, so bursts coalesce.
             while let Ok(more) = rx.try_recv() {
@@ -205,15 +235,16 @@ impl Hub {
     fn refresh_insights(&mut self, force: bool) {
         let due = self
             .insights_at
-            .is_none_or(|t| t.elapsed() >= Duration::from_secs(2));
+            .is_none_or(|t| t.elapsed() >= INSIGHTS_EVERY);
         if !(self.insights_stale && (due || force)) {
             return;
         }
         let findings: Vec<Arc<Finding>> = self.findings.iter().map(|b| b.0.clone()).collect();
-        self.insights = Arc::new(crate::posture::Insights::compute(
+        self.insights = Arc::new(crate::posture::Insights::compute_with(
             &findings,
             self.history.clone(),
             now_ms(),
+            self.metadata.as_ref(),
         ));
         self.insights_stale = false;
         self.insights_at = Some(Instant::now());
@@ -380,6 +411,7 @@ impl Hub {
             HubInput::ControlMetadata(meta) => {
                 self.metadata = Some(*meta);
                 self.insights_stale = true;
+                self.refresh_insights(true);
                 true
             }
             HubInput::RawJson { id, reply } => {

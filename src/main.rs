@@ -196,6 +196,11 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
             };
             match rt.block_on(agent_hubble::sources::aws_controls::fetch(&sdk)) {
                 Ok(meta) => {
+                    tracing::info!(
+                        "control metadata from the API: {} standards, {} controls",
+                        meta.enabled_standards.len(),
+                        meta.controls.len()
+                    );
                     let _ = hub.blocking_send(HubInput::ControlMetadata(Box::new(meta)));
                 }
                 Err(e) => {

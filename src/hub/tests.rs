@@ -185,3 +185,26 @@ fn posture_history_is_recorded_per_cycle_and_survives_restarts() {
     );
     assert_eq!(insights.posture.summary_score, Some(50));
 }
+
+#[test]
+fn api_control_metadata_reaches_the_insights() {
+    let (mut hub, rx) = Hub::new(None, &[info("a")]);
+    let meta = crate::sources::aws_controls::ControlMetadata {
+        enabled_standards: vec![
+            "standards/aws-foundational-security-best-practices/v/1.0.0".into(),
+        ],
+        controls: Vec::new(),
+        source: "api".into(),
+        account: "111111111111".into(),
+        region: "us-east-1".into(),
+    };
+    assert!(hub.apply(HubInput::ControlMetadata(Box::new(meta))));
+    hub.publish();
+    let label = rx.borrow().insights.metadata.clone();
+    assert!(label.starts_with("Security Hub API"), "{label}");
+    assert_eq!(
+        rx.borrow().insights.posture.standards.len(),
+        1,
+        "enabled standards are listed"
+    );
+}

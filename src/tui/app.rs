@@ -337,6 +337,10 @@ impl App {
                 self.dirty = true;
                 self.on_key(key, &mut fx);
             }
+            Msg::HubStopped => {
+                self.error("internal error: live updates stopped (see the log in the state dir); restart the console");
+                self.dirty = true;
+            }
             Msg::Queue(view) => {
                 self.queue = view;
                 self.queue_selected = self.queue_selected.min(self.queue_rows().saturating_sub(1));

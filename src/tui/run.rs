@@ -52,6 +52,7 @@ where
 {
     let (msg_tx, mut msg_rx) = mpsc::channel::<Msg>(64);
     let mut queue_rx = ctx.queue_view.clone();
+    let mut hub_alive = true;
     let mut queue_alive = queue_rx.is_some();
     let (fx_tx, fx_rx) = mpsc::channel::<Effect>(64);
     let effects = tokio::spawn(run_effects(fx_rx, msg_tx.clone(), ctx));
@@ -83,10 +84,15 @@ where
                 Some(Err(e)) => return Err(e.into()),
                 None => break,
             },
-            changed = snapshots.changed() => {
+            changed = snapshots.changed(), if hub_alive => {
                 if changed.is_ok() {
                     let s = snapshots.borrow_and_update().clone();
                     effects_out = app.update(Msg::Snapshot(s));
+                } else {
+                    // The hub is gone (a bug): stop listening instead of spinning, and say so.
+                    hub_alive = false;
+                    tracing::error!("the findings hub stopped");
+                    effects_out = app.update(Msg::HubStopped);
                 }
             }
             Some(m) = msg_rx.recv() => effects_out = app.update(m),

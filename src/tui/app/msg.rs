@@ -27,6 +27,8 @@ pub enum Msg {
     },
     /// A new picture of the remediation queue.
     Queue(Arc<QueueView>),
+    /// The hub thread ended: no more updates.
+    HubStopped,
     Remediation(Reply),
 }
 
