@@ -8,18 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
-import sys
-import threading
 import time
 import unittest
-import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 
 import boto3
-import botocore.config
+from server_case import ServerTestCase
 from botocore.exceptions import ClientError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,29 +41,8 @@ def approval_document(approve: bool = True) -> str:
         "mainSteps": steps})
 
 
-class SsmPluginTest(unittest.TestCase):
-    proc: subprocess.Popen
-    endpoint: str
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "hubble_moto.py"), "--host", "127.0.0.1",
-             "--port", "0"], stdout=subprocess.PIPE, text=True)
-        line: list[str] = []
-        reader = threading.Thread(target=lambda: line.append(cls.proc.stdout.readline()))
-        reader.start()
-        reader.join(60)
-        if not line or not line[0].startswith("READY "):
-            cls.proc.kill()
-            raise RuntimeError(f"plugin server did not start: {line!r}")
-        cls.endpoint = f"http://127.0.0.1:{int(line[0].split()[1])}"
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.proc.terminate()
-        cls.proc.wait(10)
-        cls.proc.stdout.close()
+class SsmPluginTest(ServerTestCase):
+    service = "ssm"
 
     def setUp(self) -> None:
         self.http("POST", "/moto-api/reset")
@@ -76,16 +51,6 @@ class SsmPluginTest(unittest.TestCase):
         self.outcome(duration_ms=300)  # every run takes 0.3 s unless a test says otherwise
 
     # ----------------------------------------------------------------- helpers
-    def http(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-        req = urllib.request.Request(self.endpoint + path, method=method,
-                                     data=json.dumps(body).encode() if body is not None else None)
-        try:
-            with urllib.request.urlopen(req) as resp:
-                status, text = resp.status, resp.read()
-        except urllib.error.HTTPError as err:
-            status, text = err.code, err.read()
-        return status, json.loads(text or b"{}")
-
     def outcome(self, **rule) -> None:
         status, body = self.http("POST", "/_hubble/ssm/outcomes", rule)
         self.assertEqual(status, 200, body)
@@ -93,15 +58,6 @@ class SsmPluginTest(unittest.TestCase):
     def executions(self, **query) -> list[dict]:
         qs = f"?{urllib.parse.urlencode(query)}" if query else ""
         return self.http("GET", "/_hubble/ssm/executions" + qs)[1]["executions"]
-
-    def client(self, service: str = "ssm", creds: dict | None = None, validate: bool = True):
-        creds = creds or {"AccessKeyId": "testing", "SecretAccessKey": "testing"}
-        return boto3.client(
-            service, endpoint_url=self.endpoint, region_name=REGION,
-            aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds.get("SessionToken"),
-            config=botocore.config.Config(retries={"total_max_attempts": 1},
-                                          parameter_validation=validate))
 
     def start(self, ssm=None, document: str = TERMINATE, **kwargs) -> str:
         if document == TERMINATE:

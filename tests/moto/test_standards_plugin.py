@@ -7,15 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import threading
 import unittest
-import urllib.error
 import urllib.request
 
 import boto3
-import botocore.config
+from server_case import ServerTestCase
 import botocore.session
 from botocore.exceptions import ClientError
 
@@ -40,54 +36,12 @@ def in_standard(key: str) -> set[str]:
     return {c["id"] for c in TABLE["controls"] if key in c["standards"]}
 
 
-class StandardsPluginTest(unittest.TestCase):
-    proc: subprocess.Popen
-    endpoint: str
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "hubble_moto.py"), "--host", "127.0.0.1",
-             "--port", "0"], stdout=subprocess.PIPE, text=True)
-        line: list[str] = []
-        reader = threading.Thread(target=lambda: line.append(cls.proc.stdout.readline()))
-        reader.start()
-        reader.join(60)
-        if not line or not line[0].startswith("READY "):
-            cls.proc.kill()
-            raise RuntimeError(f"plugin server did not start: {line!r}")
-        cls.endpoint = f"http://127.0.0.1:{int(line[0].split()[1])}"
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.proc.terminate()
-        cls.proc.wait(10)
-        cls.proc.stdout.close()
+class StandardsPluginTest(ServerTestCase):
+    service = "securityhub"
 
     def setUp(self) -> None:
         self.http("POST", "/moto-api/reset")
         self.http("DELETE", "/_hubble/standards/paging")
-
-    def http(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-        req = urllib.request.Request(self.endpoint + path, method=method,
-                                     data=json.dumps(body).encode() if body is not None else None)
-        try:
-            with urllib.request.urlopen(req) as resp:
-                status, text = resp.status, resp.read()
-        except urllib.error.HTTPError as err:
-            status, text = err.code, err.read()
-        return status, json.loads(text or b"{}")
-
-    # ----------------------------------------------------------------- helpers
-    def client(self, region: str = REGION, creds: dict | None = None, validate: bool = True,
-               service: str = "securityhub"):
-        creds = creds or {"AccessKeyId": "testing", "SecretAccessKey": "testing"}
-        return boto3.client(
-            service, endpoint_url=self.endpoint, region_name=region,
-            aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds.get("SessionToken"),
-            config=botocore.config.Config(retries={"total_max_attempts": 1},
-                                          parameter_validation=validate))
 
     def other_account(self) -> dict:
         sts = self.client(service="sts")
