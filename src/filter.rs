@@ -7,6 +7,7 @@
 use std::fmt;
 
 use crate::model::{ComplianceStatus, Finding, RecordState, Severity, Workflow};
+use crate::suggest::edit_distance;
 
 /// A parse error at a 1-based character column of the input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -464,22 +465,6 @@ fn unknown_field(name: &str) -> String {
             )
         }
     }
-}
-
-/// Levenshtein distance, for "did you mean" hints.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// Splits a value on unquoted commas into (text, column) items; empty items are errors.

@@ -17,4 +17,5 @@ pub mod sanitize;
 pub mod setup;
 pub mod sources;
 pub mod store;
+pub mod suggest;
 pub mod tui;

@@ -432,7 +432,7 @@ impl FileParser<'_> {
 fn unknown_field(name: &str) -> String {
     let best = FIELDS
         .iter()
-        .map(|k| (crate::filter::edit_distance(name, k), *k))
+        .map(|k| (crate::suggest::edit_distance(name, k), *k))
         .min();
     match best {
         Some((d, k)) if d <= (name.len() / 3).max(1) => {

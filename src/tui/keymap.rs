@@ -12,7 +12,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::diag::Diagnostic;
-use crate::filter::edit_distance;
+use crate::suggest::edit_distance;
 
 /// Groups of the `?` help screen, in display order.
 pub const SECTIONS: [&str; 5] = ["Navigation", "Findings", "Remediation", "Views", "General"];

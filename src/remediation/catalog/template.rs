@@ -181,7 +181,7 @@ fn unknown(body: &str) -> String {
             .chain(["tag:KEY", "details:Path"])
     };
     let best = names()
-        .map(|k| (crate::filter::edit_distance(body, k), k))
+        .map(|k| (crate::suggest::edit_distance(body, k), k))
         .min();
     match best {
         Some((d, k)) if d <= (body.len() / 3).max(1) => {
