@@ -11,7 +11,10 @@ Follows botocore's securityhub 2018-10-26 model (shapes, limits, error codes):
     RecordState/Workflow defaults set, and for an existing finding the customer-owned
     fields (Note, UserDefinedFields, VerificationState, Workflow, and whatever
     BatchUpdateFindings set) are kept, as the API reference documents.
-Findings stay in moto's per-account, per-region backend.
+Findings stay in moto's per-account, per-region backend. GetFindings and BatchUpdateFindings
+see the backends SCOPE(backend) returns: only the caller's own by default; hubble_aggregation.py
+widens it for administrators (member accounts) and aggregation Regions (linked Regions), with
+the same filters, sorting and paging; findings keep their own AwsAccountId and Region.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import datetime as dt
 import functools
 import hashlib
 import ipaddress
+import itertools
 import json
 import operator
 import threading
@@ -261,7 +265,7 @@ def _sort_key(field: str) -> Callable[[dict], Any]:
     return key
 
 
-def sort_findings(items: list[Finding], criteria: Any) -> list[Finding]:
+def sort_findings(items: list[Any], criteria: Any) -> list[Any]:
     if not isinstance(criteria, list) or not all(isinstance(c, dict) for c in criteria):
         raise invalid("SortCriteria must be a list of SortCriterion")
     for crit in reversed(criteria):  # stable sorts: the first criterion ends up primary
@@ -276,7 +280,7 @@ def sort_findings(items: list[Finding], criteria: Any) -> list[Finding]:
     return items
 
 
-def page(items: list[Finding], max_results: int, token: Any, query: str):
+def page(items: list[Any], max_results: int, token: Any, query: str):
     start = 0
     if token is not None:
         try:
@@ -314,6 +318,56 @@ def _enabled_backend(resp: Any) -> Any:
     return backend
 
 
+class View:
+    """A finding seen through an aggregated scope: the member's own Finding, under an id
+    unique across accounts and Regions (for paging tokens)."""
+    __slots__ = ("id", "finding")
+
+    def __init__(self, backend: Any, finding: Finding):
+        self.id, self.finding = f"{backend.account_id}/{backend.region_name}/{finding.id}", finding
+
+    @property
+    def data(self) -> dict:
+        return self.finding.data
+
+
+def own_scope(backend: Any) -> list[Any]:
+    """The backends whose findings `backend`'s caller sees (hubble_aggregation replaces it:
+    administrators see their members, aggregation Regions their linked Regions)."""
+    return [backend]
+
+
+SCOPE: Callable[[Any], list[Any]] = own_scope
+
+
+def _view(backends: list[Any]) -> list[Any]:
+    if len(backends) == 1:
+        return backends[0].findings
+    return [View(b, f) for b in backends for f in b.findings]
+
+
+def _state_key(backends: list[Any]) -> tuple:
+    return tuple((id(b), getattr(b, "_hubble_version", 0), id(b.findings), len(b.findings))
+                 for b in backends)
+
+
+def lookup(backends: list[Any], finding_id: str, product_arn: str) -> tuple[Any, Finding] | None:
+    """(owning backend, finding) for a FindingIdentifier within a scope."""
+    for b in backends:
+        found = _index(b).get(finding_id)
+        if found is not None and found.data.get("ProductArn") == product_arn:
+            return b, found
+    return None
+
+
+_VERSIONS = itertools.count(1)
+
+
+def bump(backend: Any) -> None:
+    """Marks a backend's findings as changed (query caches key on it; never reused)."""
+    backend._hubble_version = next(_VERSIONS)
+
+
 def _index(backend: Any) -> dict[str, Finding]:
     """Id -> Finding, rebuilt when moto replaced or resized its list."""
     cached = getattr(backend, "_hubble_index", None)
@@ -334,11 +388,11 @@ def get_findings(self: Any) -> Any:
     with LOCK:
         # Paging re-runs the same query: keep its result while the data (and, for
         # relative DateRange filters, the current 10-second window) stay the same.
-        key = (query, getattr(backend, "_hubble_version", 0), id(backend.findings),
-               len(backend.findings), int(time.monotonic() // 10))
+        backends = SCOPE(backend)
+        key = (query, _state_key(backends), int(time.monotonic() // 10))
         cached = getattr(backend, "_hubble_query", None)
         if cached is None or cached[0] != key:
-            items = sort_findings([f for f in backend.findings if matches(f.data)], criteria)
+            items = sort_findings([f for f in _view(backends) if matches(f.data)], criteria)
             cached = backend._hubble_query = (key, items)
         chunk, token = page(cached[1], max_results, params.get("NextToken"), query)
         body = {"Findings": [f.data for f in chunk], **({"NextToken": token} if token else {})}
@@ -396,7 +450,7 @@ def batch_import_findings(self: Any) -> Any:
     backend = _enabled_backend(self)
     failed, now = [], now_iso()
     with LOCK:
-        backend._hubble_version = getattr(backend, "_hubble_version", 0) + 1
+        bump(backend)
         index = _index(backend)
         for data in findings:
             error = _import_error(data)
@@ -498,17 +552,17 @@ def batch_update_findings(self: Any) -> Any:
     backend = _enabled_backend(self)
     processed, unprocessed, seen, now = [], [], set(), now_iso()
     with LOCK:
-        backend._hubble_version = getattr(backend, "_hubble_version", 0) + 1
-        index = _index(backend)
+        backends = SCOPE(backend)  # an administrator updates its members' findings too
         for ident in idents:
             ident = {"Id": ident["Id"], "ProductArn": ident["ProductArn"]}
-            finding = index.get(ident["Id"])
+            found = lookup(backends, ident["Id"], ident["ProductArn"])
             if (ident["Id"], ident["ProductArn"]) in seen:
                 code, message = "DuplicatedFindingIdentifier", "Finding Identifier is duplicated"
-            elif finding is None or finding.data.get("ProductArn") != ident["ProductArn"]:
+            elif found is None:
                 code, message = "FindingNotFound", "Finding Not Found"
             else:
-                _apply_update(finding, p, now)  # UpdatedAt deliberately untouched
+                bump(found[0])
+                _apply_update(found[1], p, now)  # UpdatedAt deliberately untouched
                 seen.add((ident["Id"], ident["ProductArn"]))
                 processed.append(ident)
                 continue

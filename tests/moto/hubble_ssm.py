@@ -3,12 +3,15 @@
 moto has no Automation executions and no AWS-owned runbooks. Following botocore's ssm
 2014-11-06 model (JSON 1.1, ``X-Amz-Target: AmazonSSM.<Op>``; shapes, limits, error codes):
   * StartAutomationExecution: ClientToken idempotency (same token + same input -> same
-    execution; other input -> IdempotentParameterMismatch), documents from CreateDocument
+    execution; other input, DocumentVersion included, exactly as sent: "$DEFAULT", "2" and
+    no DocumentVersion are three inputs -> IdempotentParameterMismatch), documents from CreateDocument
     (DocumentType Automation, parameters and mainSteps from the content) or from the table of
     AWS-owned runbooks in runbooks.json, parameter validation against the document.
   * GetAutomationExecution, DescribeAutomationExecutions (Filters, MaxResults, NextToken),
     StopAutomationExecution, SendAutomationSignal (Approve/Reject an aws:approve step).
-  * DescribeDocument also answers for the AWS-owned runbooks.
+  * The AWS-owned runbooks' versions (DescribeDocument, GetDocument, DocumentVersion) are
+    hubble_ssm_documents.py's; StartAutomationExecution runs the version asked for, with that
+    version's parameters, and records it (DocumentVersion; document_version below).
 Executions are simulated and time based, so clients must poll: Pending for 20% of the run's
 duration (default 1 s, env HUBBLE_SSM_DURATION_MS, or per document via the outcome endpoint),
 then one step after another. They live in moto's per-account, per-region SSM backend, so
@@ -58,7 +61,6 @@ _UUID = re.compile(r"[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}
 _DOC_NAME = re.compile(r"[a-zA-Z0-9_\-.:/]{3,128}")
 _DOC_VERSION = re.compile(r"\$LATEST|\$DEFAULT|[1-9][0-9]*")
 _TAG = re.compile(r"[\w\s.:/=+\-@]*")
-_PARAM_TYPES = set(_MODEL.shape_for("DocumentParameterType").enum)  # String, StringList
 
 # ----------------------------------------------------------------------- AWS-owned runbooks
 # Parameter names, types, defaults and Required/Optional flags of the AWS-owned Automation
@@ -207,12 +209,15 @@ def resolve_document(backend: Any, name: str, version: str | None) -> dict[str, 
                  for i, s in enumerate(doc.content_json.get("mainSteps") or []) if isinstance(s, dict)]
         return {"name": name, "version": doc.document_version, "parameters": params,
                 "steps": steps}
-    if name in RUNBOOKS:
-        if version not in (None, "$DEFAULT", "$LATEST", "1"):
+    if name in RUNBOOKS:  # AWS-owned: versions live in hubble_ssm_documents
+        import hubble_ssm_documents
+        found = hubble_ssm_documents.owned_version(backend.account_id, backend.region_name,
+                                                   name, version)
+        if found is None:
             raise AutomationError("AutomationDefinitionVersionNotFoundException",
                                   f"Document {name} version {version} does not exist.")
-        book = RUNBOOKS[name]
-        return {"name": name, "version": "1", "parameters": book["parameters"],
+        book = found["book"]
+        return {"name": name, "version": found["version"], "parameters": book["parameters"],
                 "steps": [dict(s, timeout=None) for s in book["steps"]]}
     raise AutomationError("AutomationDefinitionNotFoundException",
                           f"Document with name {name} does not exist.")
@@ -619,20 +624,6 @@ def describe_automation_executions(self: Any, body: dict) -> dict:
     return out
 
 
-def _describe_owned_runbook(name: str) -> dict[str, Any]:
-    book = RUNBOOKS[name]
-    return {"Document": {
-        "Name": name, "Owner": "Amazon", "DocumentType": "Automation", "SchemaVersion": "0.3",
-        "DocumentFormat": "JSON", "Status": "Active", "DocumentVersion": "1",
-        "LatestVersion": "1", "DefaultVersion": "1", "Description": book["description"],
-        "PlatformTypes": ["Windows", "Linux", "MacOS"], "HashType": "Sha256",
-        "Hash": hashlib.sha256(json.dumps(book, sort_keys=True).encode()).hexdigest(),
-        "Parameters": [{"Name": p, "Type": s["type"] if s["type"] in _PARAM_TYPES else "String",
-                        "Description": "(Required)" if s["required"] else "(Optional)",
-                        **({"DefaultValue": s["default"]} if "default" in s else {})}
-                       for p, s in book["parameters"].items()]}}
-
-
 def install() -> None:
     from moto.ssm.responses import SimpleSystemManagerResponse as R
 
@@ -641,13 +632,3 @@ def install() -> None:
     R.describe_automation_executions = describe_automation_executions
     R.stop_automation_execution = stop_automation_execution
     R.send_automation_signal = send_automation_signal
-
-    original_describe = R.describe_document
-
-    def describe_document(self: Any) -> Any:
-        name = self._get_param("Name")
-        if name in RUNBOOKS and name not in self.ssm_backend._documents:
-            return _json(200, _describe_owned_runbook(name))
-        return original_describe(self)
-
-    R.describe_document = describe_document
