@@ -19,8 +19,9 @@ pub struct Cli {
     /// Run on the embedded demo fleet instead of real accounts.
     #[arg(long, global = true)]
     pub demo: bool,
-    /// Hide every action that changes anything.
-    #[arg(long)]
+    /// Change nothing: the console hides every action that changes anything, and every
+    /// subcommand that would change something refuses (exit 2).
+    #[arg(long, global = true)]
     pub read_only: bool,
     /// Theme name (default, high-contrast, mono, ansi16, or a file in the themes dir).
     #[arg(long)]
@@ -105,6 +106,8 @@ pub enum QueueCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Show one item: what it runs, where, its digest and its decisions.
+    Show { item: String },
     /// Approve an item (id or unique prefix).
     Approve {
         item: String,
@@ -113,6 +116,9 @@ pub enum QueueCommand {
         /// The confirmation word, when the policy asks for one.
         #[arg(long)]
         confirm: Option<String>,
+        /// Approve only if the item's digest is this one (as `queue show` printed it).
+        #[arg(long)]
+        digest: Option<String>,
     },
     /// Reject an item.
     Reject {

@@ -189,6 +189,11 @@ pub fn check_config(path: Option<&Path>, paths: &Paths) -> ExitCode {
             ));
         }
     }
+    if let Some(c) = &cfg
+        && c.remediation.enabled
+    {
+        approvals_note(c);
+    }
     if diags.is_empty() {
         println!(
             "ok: {} (themes: {}, keymaps: {})",
@@ -205,21 +210,100 @@ pub fn check_config(path: Option<&Path>, paths: &Paths) -> ExitCode {
     }
 }
 
-pub fn audit_verify(path: &Path) -> ExitCode {
-    match crate::audit::verify(path) {
-        Ok(n) => {
-            println!("ok: {} entries, hash chain intact ({})", n, path.display());
-            ExitCode::SUCCESS
+/// `audit verify`: the chain, then its end against the anchor in the store. Exit 0 when
+/// intact (warnings on stderr), 1 when tampered with (naming the line and what is missing),
+/// 2 when it cannot be checked.
+/// What `check-config` says about approvers: who the current credentials are as a person,
+/// and a warning when sessions of that identity cannot be told apart.
+fn approvals_note(cfg: &Config) {
+    let trusted = cfg.remediation.trusted_roles();
+    if trusted.is_empty() {
+        println!(
+            "note: approvals count people: IAM users, Identity Center (AWSReservedSSO_*) sessions, \
+             and sessions of trusted_session_roles; every other role counts once, whatever its session names"
+        );
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let Ok(rt) = rt else { return };
+    let who = rt.block_on(async {
+        let setup = crate::setup::sources(cfg, false, false).await.ok()?;
+        let base = setup.base.as_ref()?;
+        tokio::time::timeout(
+            std::time::Duration::from_secs(8),
+            crate::remediation::identity::resolve(Some(base)),
+        )
+        .await
+        .ok()?
+        .ok()
+    });
+    match who {
+        Some(who) => {
+            let p = crate::remediation::person::person(&who.arn, &trusted);
+            println!(
+                "approver: {} counts as person {}",
+                sanitize::line(&who.arn),
+                sanitize::line(&p.key)
+            );
+            if let Some(w) = crate::remediation::person::warning(&who.arn, &trusted) {
+                println!("warning: {}", sanitize::line(&w));
+            }
         }
-        Err((0, e)) => {
-            eprintln!("{e}");
-            ExitCode::from(2)
-        }
-        Err((line, e)) => {
-            eprintln!("{}:{line}: {e}", path.display());
-            ExitCode::from(1)
-        }
+        None => println!("note: identity not checked (no AWS credentials answered)"),
     }
 }
+
+pub fn audit_verify(path: &Path, store: &Path, key: Option<&crate::audit::Key>) -> ExitCode {
+    use crate::audit::verify::AnchorState;
+    let anchor = if store.exists() {
+        match crate::store::Store::open(store) {
+            Ok(s) => match crate::audit::read_anchor(&s.into_connection(), path) {
+                Ok(Some(a)) => AnchorState::Found(a),
+                Ok(None) => AnchorState::Missing,
+                Err(e) => {
+                    eprintln!("{}: {e}", store.display());
+                    return ExitCode::from(2);
+                }
+            },
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        AnchorState::NoStore
+    };
+    let report = match crate::audit::verify(path, anchor, key) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    for w in &report.warnings {
+        eprintln!("{}: warning: {w}", path.display());
+    }
+    if let Some((line, e)) = report.errors.first() {
+        eprintln!("{}:{line}: {e}", path.display());
+        return ExitCode::from(1);
+    }
+    println!(
+        "ok: {} entries, hash chain intact{}{} ({})",
+        report.entries,
+        if report.keyed {
+            ", keyed (HMAC-SHA256)"
+        } else {
+            ""
+        },
+        match report.anchored_at {
+            Some(seq) => format!(", anchored at entry {seq} in {}", store.display()),
+            None => String::new(),
+        },
+        path.display()
+    );
+    ExitCode::SUCCESS
+}
+
 pub mod queue;
 pub mod report;

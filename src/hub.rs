@@ -319,6 +319,18 @@ impl Hub {
                     self.last_skip_reason = Some(reason.clone());
                 }
                 self.skipped += skipped.len() as u64;
+                // One finding seen through two sources (an aggregator and its member region)
+                // stays with the source that has the newest UpdatedAt; a tie keeps the one
+                // already shown, so the source does not flip on every poll.
+                let items: Vec<_> = items
+                    .into_iter()
+                    .filter(|n| {
+                        self.findings.get(n.finding.id.as_str()).is_none_or(|old| {
+                            old.0.source == n.finding.source
+                                || n.finding.updated_at > old.0.updated_at
+                        })
+                    })
+                    .collect();
                 if let Some(store) = self.store.as_mut() {
                     let r = store.upsert(&items);
                     self.store_result(r);

@@ -57,8 +57,15 @@ fn main() -> ExitCode {
             };
             let p = path
                 .clone()
-                .unwrap_or_else(|| setup::audit_path(&cfg, &paths));
-            commands::audit_verify(&p)
+                .unwrap_or_else(|| setup::audit_path(&cfg, &paths, cli.demo));
+            let key = match cfg.store.audit_key() {
+                Ok(k) => k,
+                Err(e) => {
+                    eprintln!("agent-hubble: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            commands::audit_verify(&p, &setup::store_path(&cfg, &paths, cli.demo), key.as_ref())
         }
         Some(Command::Report {
             standard,
@@ -86,7 +93,13 @@ fn main() -> ExitCode {
                 Err(code) => return code,
             };
             let _log = setup::init_logging(&paths);
-            runtime.block_on(commands::queue::run(command, &cfg, &paths, cli.demo))
+            runtime.block_on(commands::queue::run(
+                command,
+                &cfg,
+                &paths,
+                cli.demo,
+                cli.read_only,
+            ))
         }
         Some(Command::Findings {
             format,
@@ -218,10 +231,13 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
         }
     });
 
-    let audit = match agent_hubble::audit::AuditLog::open(&setup::audit_path(cfg, paths)) {
+    let mut notices: Vec<String> = Vec::new();
+    let audit = match setup::open_audit(cfg, paths, setup.demo) {
         Ok(a) => Some(Arc::new(Mutex::new(a))),
         Err(e) => {
+            // No audit log, no actions: the console runs read-only and says why.
             tracing::error!("audit log unavailable: {e}");
+            notices.push(format!("read-only: the audit log is unavailable ({e})"));
             None
         }
     };
@@ -239,16 +255,27 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("remediation needs to know who you are: {e}"))?;
             actor = who.display();
+            if let Some(w) = agent_hubble::remediation::person::warning(
+                &who.arn,
+                &cfg.remediation.trusted_roles(),
+            ) {
+                notices.push(w);
+            }
             let catalog =
                 agent_hubble::remediation::catalog::Catalog::load(Some(&paths.config_dir))
                     .map_err(|d| anyhow::anyhow!("{}", agent_hubble::diag::Diagnostics(d)))?;
-            let queue = agent_hubble::remediation::queue::Queue::open(&store_path, audit.clone())?;
+            let queue = agent_hubble::remediation::queue::Queue::open(&store_path, audit.clone())?
+                .with_trusted_roles(cfg.remediation.trusted_roles());
+            let checks = agent_hubble::remediation::runner::Checks::from_config(
+                &cfg.remediation,
+                catalog.clone(),
+            );
             let mut runner = agent_hubble::remediation::runner::Runner::new(
                 queue,
-                setup.automations.clone(),
+                setup.targets.clone(),
                 sources_by_key.clone(),
                 who.clone(),
-                std::time::Duration::from_secs(cfg.remediation.spacing_secs),
+                checks,
             );
             runner.hub = Some(hub_tx.clone());
             let service = agent_hubble::remediation::service::Service {
@@ -273,8 +300,9 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
     };
     let snapshot = snapshots.borrow().clone();
     let mut app = App::new(opts, theme, keymap, snapshot, agent_hubble::model::now_ms());
-    if let Some(n) = setup.notice {
-        app.message = Some((agent_hubble::tui::app::Level::Info, n));
+    notices.extend(setup.notice);
+    if !notices.is_empty() {
+        app.message = Some((agent_hubble::tui::app::Level::Info, notices.join(" | ")));
     }
     let ctx = EffectContext {
         remediation,

@@ -47,6 +47,26 @@ pub fn bounded(s: &str, max_chars: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The sanitised text cut into rows of at most `width` columns (by grapheme, so wide and
+/// combining characters never split). Bounded to 4,000 characters first.
+pub fn wrap(s: &str, width: usize) -> Vec<String> {
+    use unicode_segmentation::UnicodeSegmentation;
+    let width = width.max(1);
+    let text = bounded(s, 4000);
+    let mut rows = vec![String::new()];
+    let mut w = 0;
+    for g in text.graphemes(true) {
+        let gw = UnicodeWidthStr::width(g);
+        if w + gw > width && w > 0 {
+            rows.push(String::new());
+            w = 0;
+        }
+        rows.last_mut().expect("a row").push_str(g);
+        w += gw;
+    }
+    rows
+}
+
 /// Display width in terminal columns of the sanitised text.
 pub fn width(s: &str) -> usize {
     UnicodeWidthStr::width(&*line(s))

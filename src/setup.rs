@@ -12,14 +12,17 @@ use crate::config::{Config, Paths};
 use crate::sources::Source;
 use std::collections::HashMap;
 
-use crate::remediation::automation::{Automation, MemoryAutomation, SsmAutomation};
+use crate::remediation::automation::{Automation, MemoryAutomation, SsmAutomation, Targets};
 use crate::sources::aws_securityhub::{AwsTarget, SecurityHubSource, sdk_config};
 use crate::sources::demo::DemoFleet;
 
 pub struct Setup {
     pub sources: Vec<Arc<dyn Source>>,
-    /// SSM Automation for each source key (same account × region and credentials).
+    /// SSM Automation for each source key (same account × region and credentials): where
+    /// executions waiting at `aws:approve` are looked for.
     pub automations: HashMap<String, Arc<dyn Automation>>,
+    /// SSM Automation of the account × region a runbook targets.
+    pub targets: Arc<Targets>,
     /// The analyst's own credentials (before any role_arn), for the STS identity.
     pub base: Option<aws_config::SdkConfig>,
     /// Credentials of the first source, for control metadata (standards and controls).
@@ -72,9 +75,14 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
                 out.push(Arc::new(source));
             }
         }
+        let targets = Arc::new(match &base {
+            Some(b) => Targets::aws(b.clone()),
+            None => Targets::Fixed(Arc::new(MemoryAutomation::new(0))),
+        });
         return Ok(Setup {
             sources: out,
             automations,
+            targets,
             base,
             controls,
             demo: false,
@@ -102,7 +110,7 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
             let source = SecurityHubSource::new(&t.name, &t.region, &sdk);
             let automations: HashMap<String, Arc<dyn Automation>> =
                 HashMap::from([(source.info().key.clone(), Arc::new(SsmAutomation::new(&sdk)) as Arc<dyn Automation>)]);
-            Ok(Setup { sources: vec![Arc::new(source)], automations, base: Some(sdk.clone()), controls: Some(sdk), demo: false, notice: None })
+            Ok(Setup { sources: vec![Arc::new(source)], automations, targets: Arc::new(Targets::aws(sdk.clone())), base: Some(sdk.clone()), controls: Some(sdk), demo: false, notice: None })
         }
         (Some(_), None) => anyhow::bail!(
             "AWS credentials found but no region: set AWS_REGION (or a region in your profile), or add [[aws]] entries to a config file"
@@ -122,9 +130,11 @@ fn demo(notice: Option<String>) -> Setup {
         .iter()
         .map(|s| (s.info().key.clone(), automation.clone()))
         .collect();
+    let _ = &automation;
     Setup {
         sources,
         automations,
+        targets: Arc::new(Targets::Fixed(automation)),
         base: None,
         controls: None,
         demo: true,
@@ -143,11 +153,28 @@ pub fn store_path(cfg: &Config, paths: &Paths, demo: bool) -> PathBuf {
         .unwrap_or_else(|| paths.data_dir.join("hubble.db"))
 }
 
-pub fn audit_path(cfg: &Config, paths: &Paths) -> PathBuf {
+/// The audit log: configured, else the data dir (the demo keeps its own, as its own store
+/// anchors it).
+pub fn audit_path(cfg: &Config, paths: &Paths, demo: bool) -> PathBuf {
+    if demo {
+        return paths.data_dir.join("demo-audit.jsonl");
+    }
     cfg.store
         .audit_log
         .clone()
         .unwrap_or_else(|| paths.data_dir.join("audit.jsonl"))
+}
+
+/// Opens the audit log, anchored in the store, keyed when the config says so.
+pub fn open_audit(
+    cfg: &Config,
+    paths: &Paths,
+    demo: bool,
+) -> Result<crate::audit::AuditLog, String> {
+    let key = cfg.store.audit_key()?;
+    let path = audit_path(cfg, paths, demo);
+    crate::audit::AuditLog::open(&path, Some(&store_path(cfg, paths, demo)), key)
+        .map_err(|e| format!("audit log {}: {e}", path.display()))
 }
 
 /// `user@host`, shown on notes and in the audit log.
@@ -186,8 +213,18 @@ fn passwd_name() -> Option<String> {
 
 /// Logs go to a file in the state dir: the terminal belongs to the UI.
 pub fn init_logging(paths: &Paths) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     std::fs::create_dir_all(&paths.state_dir).ok()?;
-    let file = tracing_appender::rolling::never(&paths.state_dir, "agent-hubble.log");
+    // Our own 0600 file: the log names findings, accounts and identities.
+    let path = paths.state_dir.join("agent-hubble.log");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(&path)
+        .ok()?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(file);
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("AGENT_HUBBLE_LOG").unwrap_or_else(|_| {

@@ -127,13 +127,16 @@ fn demo_findings_work_offline() {
     assert!(stderr(&out).contains("column 1"), "{}", stderr(&out));
 }
 
+/// The audit log as an operator checks it: the binary's own store anchors it, so a deleted
+/// tail, a deleted middle and an edit are all named; a torn last line is only a warning.
 #[test]
-fn audit_verify_names_the_first_broken_line() {
+fn audit_verify_names_tampering_and_tolerates_a_torn_line() {
     let home = tempfile::tempdir().unwrap();
-    let log = home.path().join("audit.jsonl");
-    {
-        let mut a = agent_hubble::audit::AuditLog::open(&log).unwrap();
-        for i in 0..3 {
+    let log = home.path().join("data/agent-hubble/audit.jsonl");
+    let store = home.path().join("data/agent-hubble/hubble.db");
+    let write = |n: usize| {
+        let mut a = agent_hubble::audit::AuditLog::open(&log, Some(&store), None).unwrap();
+        for i in 0..n {
             a.record(
                 "alice",
                 "workflow:RESOLVED",
@@ -143,15 +146,117 @@ fn audit_verify_names_the_first_broken_line() {
             )
             .unwrap();
         }
-    }
-    let out = hubble(home.path(), &["audit", "verify", log.to_str().unwrap()]);
-    assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("3 entries"));
-    let mut bytes = std::fs::read(&log).unwrap();
-    let i = bytes.iter().position(|&b| b == b'f').unwrap();
-    bytes[i] = b'g';
-    std::fs::write(&log, bytes).unwrap();
-    let out = hubble(home.path(), &["audit", "verify", log.to_str().unwrap()]);
+    };
+    write(5);
+    let verify = || hubble(home.path(), &["audit", "verify"]);
+    let out = verify();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        stdout.contains("5 entries") && stdout.contains("anchored at entry 5"),
+        "{stdout}"
+    );
+    let original = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = original.lines().collect();
+
+    // Deleted tail: the whole last two lines.
+    std::fs::write(&log, format!("{}\n", lines[..3].join("\n"))).unwrap();
+    let out = verify();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("audit.jsonl:2:"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("entries 4..5 are missing"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Deleted middle.
+    std::fs::write(
+        &log,
+        format!("{}\n{}\n", lines[..2].join("\n"), lines[3..].join("\n")),
+    )
+    .unwrap();
+    let out = verify();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("audit.jsonl:3: entries 3..3 are missing"),
+        "{}",
+        stderr(&out)
+    );
+
+    // One changed byte.
+    std::fs::write(&log, original.replacen("f-1", "f-9", 1)).unwrap();
+    let out = verify();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("audit.jsonl:3:"), "{}", stderr(&out));
+
+    // A torn last line (crash mid-write), then more entries: warnings, never a failure.
+    std::fs::write(&log, format!("{original}{{\"seq\":6,\"ts\":\"2026-")).unwrap();
+    let out = verify();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: line 6 is torn"),
+        "{}",
+        stderr(&out)
+    );
+    write(2);
+    let out = verify();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("line 7 records the repair"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("anchored at entry 8"));
+}
+
+/// Keyed mode: the key comes from a 0600 file named in the config; verifying needs it, and a
+/// chain rewritten without it fails.
+#[test]
+fn keyed_audit_log_needs_the_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let key_file = home.path().join("audit.key");
+    std::fs::write(&key_file, "correct horse battery staple 0123\n").unwrap();
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let cfg = home.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!("[store]\naudit_key_file = \"{}\"\n", key_file.display()),
+    )
+    .unwrap();
+    let log = home.path().join("data/agent-hubble/audit.jsonl");
+    let store = home.path().join("data/agent-hubble/hubble.db");
+    let key = agent_hubble::audit::Key::from_file(&key_file).unwrap();
+    {
+        let mut a = agent_hubble::audit::AuditLog::open(&log, Some(&store), Some(key)).unwrap();
+        for i in 0..3 {
+            a.record("alice", "workflow:RESOLVED", &format!("f-{i}"), "", "ok")
+                .unwrap();
+        }
+    }
+    let cfg_arg = cfg.to_str().unwrap();
+    let out = hubble(home.path(), &["--config", cfg_arg, "audit", "verify"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("keyed (HMAC-SHA256)"));
+    let out = hubble(home.path(), &["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(2), "no key: cannot verify");
+    assert!(
+        stderr(&out).contains("the log is keyed"),
+        "{}",
+        stderr(&out)
+    );
+    // Rewrite the second entry; without the key the forger cannot fix the chain.
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replacen("f-1", "f-x", 1)).unwrap();
+    let out = hubble(home.path(), &["--config", cfg_arg, "audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // A key file others can read is refused with its position.
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = hubble(home.path(), &["check-config", cfg_arg]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("config.toml:2:18: ") && stderr(&out).contains("chmod 600"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -22,13 +22,65 @@ fn fail(msg: impl std::fmt::Display, code: u8) -> ExitCode {
 }
 
 pub fn open_queue(cfg: &Config, paths: &Paths, demo: bool) -> Result<Queue, String> {
-    let audit = crate::audit::AuditLog::open(&setup::audit_path(cfg, paths))
-        .map_err(|e| format!("audit log: {e}"))?;
+    let audit = setup::open_audit(cfg, paths, demo)?;
     Queue::open(
         &setup::store_path(cfg, paths, demo),
         Arc::new(Mutex::new(audit)),
     )
+    .map(|q| q.with_trusted_roles(cfg.remediation.trusted_roles()))
     .map_err(|e| e.to_string())
+}
+
+/// Does this subcommand change anything? (`--read-only` refuses those.)
+pub fn mutates(cmd: &QueueCommand) -> bool {
+    match cmd {
+        QueueCommand::List { .. } | QueueCommand::Show { .. } | QueueCommand::Waiting => false,
+        QueueCommand::Propose { dry_run, .. } => !dry_run,
+        _ => true,
+    }
+}
+
+fn print_item(q: &Queue, item: &Item) {
+    println!("{:<16} {}", "Item", item.id);
+    println!("{:<16} {}", "State", item.state.as_str());
+    println!(
+        "{:<16} {}",
+        "Requested by",
+        sanitize::line(&item.requester.display())
+    );
+    for (k, v) in crate::remediation::propose::preview(&item.proposal) {
+        println!("{k:<16} {}", sanitize::line(&v));
+    }
+    println!(
+        "{:<16} {}/{} distinct people",
+        "Approvals",
+        item.approvals(),
+        item.proposal.approvals_required
+    );
+    for d in &item.decisions {
+        println!(
+            "{:<16} {} ({}): {}",
+            if d.approve {
+                "Approved by"
+            } else {
+                "Rejected by"
+            },
+            sanitize::line(&d.actor),
+            if d.digest == item.proposal.digest() {
+                "this digest"
+            } else {
+                "another digest"
+            },
+            sanitize::line(&d.justification)
+        );
+    }
+    if let Some(e) = &item.start_error {
+        println!("{:<16} {}", "Start", sanitize::line(e));
+    }
+    if let Some(f) = &item.failure {
+        println!("{:<16} {}", "Failure", sanitize::line(f));
+    }
+    let _ = q;
 }
 
 /// The finding from the local cache, else from one poll of every source.
@@ -107,7 +159,29 @@ fn print_items(items: &[Item], format: Format) -> std::io::Result<()> {
     Ok(())
 }
 
-pub async fn run(cmd: &QueueCommand, cfg: &Config, paths: &Paths, demo: bool) -> ExitCode {
+pub async fn run(
+    cmd: &QueueCommand,
+    cfg: &Config,
+    paths: &Paths,
+    demo: bool,
+    read_only: bool,
+) -> ExitCode {
+    if read_only && mutates(cmd) {
+        return fail(
+            "--read-only: this command would change the queue; nothing was done",
+            2,
+        );
+    }
+    if let QueueCommand::Show { item } = cmd {
+        return match open_queue(cfg, paths, demo).and_then(|q| {
+            q.get(item)
+                .map(|i| print_item(&q, &i))
+                .map_err(|e| e.to_string())
+        }) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e, 1),
+        };
+    }
     if let QueueCommand::List { format } = cmd {
         return match open_queue(cfg, paths, demo).and_then(|q| q.list().map_err(|e| e.to_string()))
         {
@@ -136,12 +210,16 @@ pub async fn run(cmd: &QueueCommand, cfg: &Config, paths: &Paths, demo: bool) ->
         Ok(i) => i,
         Err(e) => return fail(format!("cannot establish who you are: {e}"), 1),
     };
+    if let Some(w) = crate::remediation::person::warning(&who.arn, &cfg.remediation.trusted_roles())
+    {
+        eprintln!("agent-hubble: note: {}", sanitize::line(&w));
+    }
     let mut queue = match open_queue(cfg, paths, setup.demo) {
         Ok(q) => q,
         Err(e) => return fail(e, 1),
     };
     let result: Result<(), String> = match cmd {
-        QueueCommand::List { .. } => unreachable!("handled above"),
+        QueueCommand::List { .. } | QueueCommand::Show { .. } => unreachable!("handled above"),
         QueueCommand::Propose {
             finding_id,
             dry_run,
@@ -150,21 +228,39 @@ pub async fn run(cmd: &QueueCommand, cfg: &Config, paths: &Paths, demo: bool) ->
                 Ok(c) => c,
                 Err(d) => return fail(crate::diag::Diagnostics(d), 2),
             };
-            match find(cfg, paths, &setup, finding_id)
-                .await
-                .and_then(|(f, raw)| {
-                    crate::remediation::propose::build(&f, raw.as_ref(), &catalog, &cfg.remediation)
-                }) {
+            let proposal = match find(cfg, paths, &setup, finding_id).await {
+                Ok((f, raw)) => {
+                    crate::remediation::propose::prepare(
+                        &f,
+                        raw.as_ref(),
+                        &catalog,
+                        &cfg.remediation,
+                        &setup.targets,
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            };
+            match proposal {
                 Ok(p) if *dry_run => {
                     for (k, v) in crate::remediation::propose::preview(&p) {
                         println!("{k:<16} {}", sanitize::line(&v));
                     }
                     Ok(())
                 }
-                Ok(p) => queue
-                    .propose(p, &who)
-                    .map(|i| println!("{}", i.id))
-                    .map_err(|e| e.to_string()),
+                Ok(p) => match queue.propose(p, &who) {
+                    Ok(i) => {
+                        println!("{}", i.id);
+                        Ok(())
+                    }
+                    Err(crate::remediation::queue::QueueError::Duplicate { id, state }) => {
+                        // Not an error: the open item is the answer.
+                        eprintln!("agent-hubble: the finding already has an open item ({state})");
+                        println!("{id}");
+                        Ok(())
+                    }
+                    Err(e) => Err(e.to_string()),
+                },
                 Err(e) => Err(e),
             }
         }
@@ -172,8 +268,9 @@ pub async fn run(cmd: &QueueCommand, cfg: &Config, paths: &Paths, demo: bool) ->
             item,
             reason,
             confirm,
+            digest,
         } => queue
-            .approve(item, &who, reason, confirm.as_deref())
+            .approve(item, &who, reason, confirm.as_deref(), digest.as_deref())
             .map(|i| {
                 println!(
                     "{} {} ({}/{} approvals)",
@@ -209,8 +306,12 @@ pub async fn run(cmd: &QueueCommand, cfg: &Config, paths: &Paths, demo: bool) ->
                 .iter()
                 .map(|s| (s.info().key.clone(), s.clone()))
                 .collect();
-            let spacing = Duration::from_secs(cfg.remediation.spacing_secs);
-            let mut runner = Runner::new(queue, setup.automations.clone(), sources, who, spacing);
+            let catalog = match Catalog::load(Some(&paths.config_dir)) {
+                Ok(c) => c,
+                Err(d) => return fail(crate::diag::Diagnostics(d), 2),
+            };
+            let checks = crate::remediation::runner::Checks::from_config(&cfg.remediation, catalog);
+            let mut runner = Runner::new(queue, setup.targets.clone(), sources, who, checks);
             let report = |p: &crate::remediation::runner::Pass| {
                 for id in &p.started {
                     println!("started {id}");
@@ -236,7 +337,7 @@ pub async fn run(cmd: &QueueCommand, cfg: &Config, paths: &Paths, demo: bool) ->
         }
         QueueCommand::Waiting => {
             let mut errors = Vec::new();
-            for (key, a) in &setup.automations {
+            for (key, a) in &waiting_places(&setup, &queue).await {
                 match a.waiting().await {
                     Ok(list) => {
                         for w in list {
@@ -280,6 +381,31 @@ pub async fn run(cmd: &QueueCommand, cfg: &Config, paths: &Paths, demo: bool) ->
     }
 }
 
+/// Where executions waiting at `aws:approve` may be: every source's account × region and
+/// the target of every running item.
+async fn waiting_places(
+    setup: &Setup,
+    queue: &Queue,
+) -> Vec<(String, Arc<dyn crate::remediation::automation::Automation>)> {
+    let mut out: Vec<_> = setup
+        .automations
+        .iter()
+        .map(|(k, a)| (k.clone(), a.clone()))
+        .collect();
+    for item in queue.list().unwrap_or_default() {
+        let p = &item.proposal;
+        if item.state == crate::remediation::queue::State::Running
+            && let Ok(a) = setup
+                .targets
+                .get(&p.account, &p.region, &p.assume_role)
+                .await
+        {
+            out.push((format!("{}/{}", p.account, p.region), a));
+        }
+    }
+    out
+}
+
 /// Finds which account × region holds the waiting execution, audits, then signals.
 async fn signal(
     setup: &Setup,
@@ -292,7 +418,7 @@ async fn signal(
     if reason.trim().is_empty() {
         return Err("a reason is required".into());
     }
-    for a in setup.automations.values() {
+    for (_, a) in &waiting_places(setup, queue).await {
         let Ok(list) = a.waiting().await else {
             continue;
         };

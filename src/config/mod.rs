@@ -90,6 +90,10 @@ pub struct StoreConfig {
     pub path: Option<PathBuf>,
     /// Audit log; defaults to `<data dir>/audit.jsonl`.
     pub audit_log: Option<PathBuf>,
+    /// Keyed audit log: HMAC key read from this file (mode 0600).
+    pub audit_key_file: Option<Spanned<PathBuf>>,
+    /// Keyed audit log: HMAC key read from this environment variable.
+    pub audit_key_env: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -138,6 +142,20 @@ pub struct RemediationConfig {
     pub spacing_secs: u64,
     /// Seconds between GetAutomationExecution polls of running items.
     pub poll_secs: u64,
+    /// Roles whose session names identify a person (their trust policy pins
+    /// `sts:RoleSessionName`, or SAML/OIDC federation sets it); `*` may stand for the account.
+    pub trusted_session_roles: Vec<Spanned<String>>,
+    /// How long a claim on an item being started is held before another console may retry.
+    pub lease_secs: u64,
+}
+
+impl RemediationConfig {
+    pub fn trusted_roles(&self) -> Vec<String> {
+        self.trusted_session_roles
+            .iter()
+            .map(|r| r.get_ref().clone())
+            .collect()
+    }
 }
 
 impl Default for RemediationConfig {
@@ -151,7 +169,26 @@ impl Default for RemediationConfig {
             policy: Vec::new(),
             spacing_secs: 5,
             poll_secs: 5,
+            trusted_session_roles: Vec::new(),
+            lease_secs: 120,
         }
+    }
+}
+
+impl StoreConfig {
+    /// The audit key, when keyed mode is configured.
+    pub fn audit_key(&self) -> Result<Option<crate::audit::Key>, String> {
+        if let Some(f) = &self.audit_key_file {
+            return crate::audit::Key::from_file(f.get_ref()).map(Some);
+        }
+        if let Some(env) = &self.audit_key_env {
+            let v = std::env::var(env.get_ref())
+                .map_err(|_| format!("audit_key_env names ${}, which is not set", env.get_ref()))?;
+            return crate::audit::Key::new(v.trim().as_bytes().to_vec())
+                .map(Some)
+                .map_err(|e| format!("${}: {e}", env.get_ref()));
+        }
+        Ok(None)
     }
 }
 
@@ -307,6 +344,49 @@ impl Config {
                 self.remediation.assume_role.span(),
                 format!("assume_role {role:?} must be an IAM role ARN template"),
             );
+        }
+        for r in &self.remediation.trusted_session_roles {
+            if !crate::remediation::person::valid_role_pattern(r.get_ref()) {
+                at(
+                    r.span(),
+                    format!(
+                        "{:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/Name, `*` allowed as the account)",
+                        r.get_ref()
+                    ),
+                );
+            }
+        }
+        if let (Some(_), Some(env)) = (&self.store.audit_key_file, &self.store.audit_key_env) {
+            at(
+                env.span(),
+                "give the audit key either as audit_key_file or as audit_key_env, not both".into(),
+            );
+        }
+        if let Some(file) = &self.store.audit_key_file
+            && let Err(e) = crate::audit::Key::from_file(file.get_ref())
+        {
+            at(file.span(), e);
+        }
+        if let Some(env) = &self.store.audit_key_env {
+            match std::env::var(env.get_ref()) {
+                Ok(v) => {
+                    if let Err(e) = crate::audit::Key::new(v.trim().as_bytes().to_vec()) {
+                        at(env.span(), format!("${}: {e}", env.get_ref()));
+                    }
+                }
+                Err(_) => at(
+                    env.span(),
+                    format!("audit_key_env names ${}, which is not set", env.get_ref()),
+                ),
+            }
+        }
+        if self.remediation.lease_secs < 1 {
+            out.push(Diagnostic::new(
+                path,
+                1,
+                1,
+                "remediation.lease_secs must be at least 1",
+            ));
         }
         let p = &self.poll;
         if p.interval_secs < 5 {

@@ -208,3 +208,33 @@ fn api_control_metadata_reaches_the_insights() {
         "enabled standards are listed"
     );
 }
+
+/// A member finding arrives through the aggregator and through the member region: one
+/// finding, kept with the newest UpdatedAt, and the source does not flip on equal times.
+#[test]
+fn one_finding_from_two_sources_keeps_the_newest_and_does_not_flip() {
+    let (mut hub, rx) = Hub::new(None, &[info("agg"), info("member")]);
+    hub.apply(upsert("agg", vec![item(1, "agg", 1000)]));
+    hub.apply(upsert("member", vec![item(1, "member", 1000)]));
+    hub.publish();
+    let snap = rx.borrow().clone();
+    assert_eq!(snap.findings.len(), 1);
+    assert_eq!(
+        snap.findings[0].source.as_str(),
+        "agg",
+        "a tie keeps the first source"
+    );
+    hub.apply(upsert("member", vec![item(1, "member", 2000)]));
+    hub.apply(upsert("agg", vec![item(1, "agg", 1500)]));
+    hub.publish();
+    let snap = rx.borrow().clone();
+    assert_eq!(snap.findings.len(), 1);
+    assert_eq!(
+        (
+            snap.findings[0].source.as_str(),
+            snap.findings[0].updated_at
+        ),
+        ("member", 2000),
+        "the newer copy wins, an older one never replaces it"
+    );
+}

@@ -2,16 +2,16 @@
 //! the demo fleet and unit tests.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
 
 use aws_sdk_ssm::Client;
+use aws_sdk_ssm::error::SdkError;
+use aws_sdk_ssm::operation::start_automation_execution::StartAutomationExecutionError;
 use aws_sdk_ssm::types::{
     AutomationExecutionFilter, AutomationExecutionFilterKey, AutomationExecutionStatus, SignalType,
     StopType,
 };
 use futures::future::BoxFuture;
 
-use crate::model::now_ms;
 use crate::sources::SourceError;
 use crate::sources::aws_securityhub::classify;
 
@@ -55,6 +55,57 @@ pub struct Waiting {
 
 pub type Params = BTreeMap<String, Vec<String>>;
 
+mod memory;
+pub mod targets;
+
+pub use memory::MemoryAutomation;
+pub use targets::{Targets, TargetsError};
+
+/// A runbook version as SSM describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocInfo {
+    /// The version described (the default one when none was asked for).
+    pub version: String,
+    /// SHA-256 of that version's content.
+    pub hash: String,
+    pub default_version: String,
+}
+
+/// Why a start did not return an execution id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartError {
+    /// SSM answered and refused (validation, access, mismatch): nothing was started.
+    Refused(String),
+    /// No definite answer (timeout, throttling, 5xx, connection): SSM may have accepted it,
+    /// so the same client token is tried again until it answers definitely.
+    Ambiguous(String),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Refused(m) => write!(f, "refused: {m}"),
+            StartError::Ambiguous(m) => write!(f, "no definite answer: {m}"),
+        }
+    }
+}
+
+/// Only a service error that is not retryable (a 4xx other than throttling) is definite.
+fn start_error(err: SdkError<StartAutomationExecutionError>) -> StartError {
+    let status = match &err {
+        SdkError::ServiceError(ctx) => Some(ctx.raw().status().as_u16()),
+        _ => None,
+    };
+    let classified = classify(err);
+    let definite =
+        status.is_some_and(|s| (400..500).contains(&s) && s != 429) && !classified.is_throttle();
+    if definite {
+        StartError::Refused(classified.to_string())
+    } else {
+        StartError::Ambiguous(classified.to_string())
+    }
+}
+
 pub trait Automation: Send + Sync {
     /// Starts (or, for a token already used, finds) an execution; returns its id.
     fn start<'a>(
@@ -63,7 +114,13 @@ pub trait Automation: Send + Sync {
         version: Option<&'a str>,
         params: &'a Params,
         client_token: &'a str,
-    ) -> BoxFuture<'a, Result<String, SourceError>>;
+    ) -> BoxFuture<'a, Result<String, StartError>>;
+    /// Describes a runbook version (the default one when `version` is None).
+    fn describe<'a>(
+        &'a self,
+        document: &'a str,
+        version: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<DocInfo, SourceError>>;
     fn status<'a>(
         &'a self,
         execution_id: &'a str,
@@ -119,7 +176,7 @@ impl Automation for SsmAutomation {
         version: Option<&'a str>,
         params: &'a Params,
         client_token: &'a str,
-    ) -> BoxFuture<'a, Result<String, SourceError>> {
+    ) -> BoxFuture<'a, Result<String, StartError>> {
         Box::pin(async move {
             let params: HashMap<String, Vec<String>> = params.clone().into_iter().collect();
             let out = self
@@ -132,10 +189,46 @@ impl Automation for SsmAutomation {
                 .client_token(client_token)
                 .send()
                 .await
-                .map_err(classify)?;
+                .map_err(start_error)?;
             out.automation_execution_id()
                 .map(str::to_owned)
-                .ok_or_else(|| SourceError::Other("StartAutomationExecution returned no id".into()))
+                .ok_or_else(|| {
+                    StartError::Ambiguous("StartAutomationExecution returned no id".into())
+                })
+        })
+    }
+
+    fn describe<'a>(
+        &'a self,
+        document: &'a str,
+        version: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<DocInfo, SourceError>> {
+        Box::pin(async move {
+            let out = self
+                .client
+                .describe_document()
+                .name(document)
+                .set_document_version(version.map(str::to_owned))
+                .send()
+                .await
+                .map_err(classify)?;
+            let d = out
+                .document()
+                .ok_or_else(|| SourceError::Other("DescribeDocument returned nothing".into()))?;
+            let missing =
+                |what: &str| SourceError::Other(format!("DescribeDocument {document}: no {what}"));
+            Ok(DocInfo {
+                version: d
+                    .document_version()
+                    .ok_or_else(|| missing("DocumentVersion"))?
+                    .to_string(),
+                hash: d.hash().ok_or_else(|| missing("Hash"))?.to_string(),
+                default_version: d
+                    .default_version()
+                    .or(d.document_version())
+                    .unwrap_or_default()
+                    .to_string(),
+            })
         })
     }
 
@@ -242,127 +335,6 @@ impl Automation for SsmAutomation {
                 .await
                 .map_err(classify)?;
             Ok(())
-        })
-    }
-}
-
-/// In-memory Automation: executions take `duration_ms` and succeed, unless the document is
-/// listed in `fail`. Tokens are idempotent like SSM's ClientToken.
-#[derive(Clone, Default)]
-pub struct MemoryAutomation {
-    inner: Arc<Mutex<MemInner>>,
-}
-
-#[derive(Default)]
-struct MemInner {
-    executions: Vec<(String, String, String, i64, bool)>, // (id, token, document, started, cancelled)
-    fail: Vec<String>,
-    duration_ms: i64,
-    starts: usize,
-}
-
-impl MemoryAutomation {
-    pub fn new(duration_ms: i64) -> Self {
-        let m = MemoryAutomation::default();
-        m.inner.lock().expect("automation").duration_ms = duration_ms;
-        m
-    }
-
-    pub fn fail_document(&self, document: &str) {
-        self.inner
-            .lock()
-            .expect("automation")
-            .fail
-            .push(document.to_string());
-    }
-
-    /// Executions created (a reused token creates none).
-    pub fn executions(&self) -> usize {
-        self.inner.lock().expect("automation").starts
-    }
-}
-
-impl Automation for MemoryAutomation {
-    fn start<'a>(
-        &'a self,
-        document: &'a str,
-        _version: Option<&'a str>,
-        _params: &'a Params,
-        client_token: &'a str,
-    ) -> BoxFuture<'a, Result<String, SourceError>> {
-        Box::pin(async move {
-            let mut m = self.inner.lock().expect("automation");
-            if let Some(e) = m.executions.iter().find(|e| e.1 == client_token) {
-                return Ok(e.0.clone());
-            }
-            m.starts += 1;
-            let id = format!("exec-{:04}", m.starts);
-            m.executions.push((
-                id.clone(),
-                client_token.to_string(),
-                document.to_string(),
-                now_ms(),
-                false,
-            ));
-            Ok(id)
-        })
-    }
-
-    fn status<'a>(
-        &'a self,
-        execution_id: &'a str,
-    ) -> BoxFuture<'a, Result<ExecStatus, SourceError>> {
-        Box::pin(async move {
-            let m = self.inner.lock().expect("automation");
-            let e = m
-                .executions
-                .iter()
-                .find(|e| e.0 == execution_id)
-                .ok_or_else(|| {
-                    SourceError::Other(format!(
-                        "AutomationExecutionNotFoundException: {execution_id}"
-                    ))
-                })?;
-            let done = now_ms() - e.3 >= m.duration_ms;
-            let state = match (e.4, done, m.fail.contains(&e.2)) {
-                (true, _, _) => ExecState::Cancelled,
-                (false, false, _) => ExecState::InProgress,
-                (false, true, true) => ExecState::Failed,
-                (false, true, false) => ExecState::Success,
-            };
-            Ok(ExecStatus {
-                state,
-                step: Some(if done { "verify" } else { "remediate" }.into()),
-                failure: (state == ExecState::Failed)
-                    .then(|| "Step remediate failed: AccessDenied (demo)".into()),
-            })
-        })
-    }
-
-    fn stop<'a>(&'a self, execution_id: &'a str) -> BoxFuture<'a, Result<(), SourceError>> {
-        Box::pin(async move {
-            let mut m = self.inner.lock().expect("automation");
-            if let Some(e) = m.executions.iter_mut().find(|e| e.0 == execution_id) {
-                e.4 = true;
-            }
-            Ok(())
-        })
-    }
-
-    fn waiting(&self) -> BoxFuture<'_, Result<Vec<Waiting>, SourceError>> {
-        Box::pin(async { Ok(Vec::new()) })
-    }
-
-    fn signal<'a>(
-        &'a self,
-        execution_id: &'a str,
-        _approve: bool,
-        _comment: &'a str,
-    ) -> BoxFuture<'a, Result<(), SourceError>> {
-        Box::pin(async move {
-            Err(SourceError::Other(format!(
-                "InvalidAutomationSignalException: {execution_id} is not waiting"
-            )))
         })
     }
 }

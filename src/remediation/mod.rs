@@ -5,6 +5,7 @@ pub mod automation;
 pub mod catalog;
 pub mod identity;
 pub mod item;
+pub mod person;
 pub mod policy;
 pub mod propose;
 pub mod queue;

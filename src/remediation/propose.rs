@@ -1,7 +1,10 @@
 //! A finding + its control's playbook + the approval policy → a complete proposal: exactly
-//! what will run (document, every parameter, account, region, assume role), what it changes,
-//! whether it is destructive and how many approvals it needs.
+//! what will run (document and version, every parameter, target account and region, assume
+//! role), what it changes, whether it is destructive and how many approvals it needs.
+//! The target is where the finding's resource lives, whichever source brought the finding.
 
+use super::automation::Targets;
+use super::automation::targets::check_reach;
 use super::catalog::{Catalog, RenderInput, render_template};
 use super::policy::{Facts, decide};
 use super::queue::Proposal;
@@ -35,13 +38,25 @@ pub fn build(
         .map_err(|e| format!("assume_role: {e}"))?;
     let resource = finding.primary_resource();
     let tags = resource.map(|r| r.tags.as_slice()).unwrap_or(&[]);
+    // The resource's own region where it differs from the finding's.
+    let region = resource
+        .and_then(|r| r.region.as_deref())
+        .filter(|r| !r.is_empty())
+        .unwrap_or(finding.region.as_str());
+    if finding.account.is_empty() || region.is_empty() {
+        return Err(format!(
+            "finding {} names no account or region to run in",
+            finding.id
+        ));
+    }
+    check_reach(&assume_role, &finding.account)?;
     let req = decide(
         &cfg.policy,
         &Facts {
             severity: finding.severity,
             destructive: playbook.destructive,
             account: &finding.account,
-            region: &finding.region,
+            region,
             control,
             tags,
         },
@@ -52,30 +67,77 @@ pub fn build(
         product_arn: finding.product_arn.to_string(),
         source: finding.source.to_string(),
         account: finding.account.to_string(),
-        region: finding.region.to_string(),
+        region: region.to_string(),
         control: control.to_string(),
         severity: finding.severity,
         title: finding.title.to_string(),
         resource_id: finding.resource_id().to_string(),
         document: playbook.document.clone(),
         document_version: playbook.document_version.clone(),
+        document_hash: None,
+        version_pinned: playbook.document_version.is_some(),
         parameters,
         assume_role,
         destructive: playbook.destructive,
         description: playbook.description.clone(),
         approvals_required: req.approvals,
         confirm_word: req.confirm_word.then_some(resource_name),
+        tags: tags.to_vec(),
     })
+}
+
+/// Resolves the exact runbook version (the default one unless the playbook pins one) and its
+/// content hash in the target account and region, so approvals bind to that content.
+pub async fn pin(mut p: Proposal, targets: &Targets) -> Result<Proposal, String> {
+    let automation = targets.get(&p.account, &p.region, &p.assume_role).await?;
+    let doc = automation
+        .describe(&p.document, p.document_version.as_deref())
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot resolve runbook {} in {}/{} (needs ssm:DescribeDocument): {e}",
+                p.document, p.account, p.region
+            )
+        })?;
+    p.document_version = Some(doc.version);
+    p.document_hash = Some(doc.hash);
+    Ok(p)
+}
+
+/// `build` then `pin`.
+pub async fn prepare(
+    finding: &Finding,
+    raw: Option<&serde_json::Value>,
+    catalog: &Catalog,
+    cfg: &RemediationConfig,
+    targets: &Targets,
+) -> Result<Proposal, String> {
+    pin(build(finding, raw, catalog, cfg)?, targets).await
 }
 
 /// The preview lines shown before proposing (and by `queue propose --dry-run`).
 pub fn preview(p: &Proposal) -> Vec<(String, String)> {
     let mut out = vec![
+        ("Changes".to_string(), p.description.clone()),
         (
-            "Control".to_string(),
-            format!("{} ({})", p.control, p.severity.as_str()),
+            "Destructive".to_string(),
+            if p.destructive {
+                "YES".to_string()
+            } else {
+                "no".to_string()
+            },
         ),
-        ("Resource".to_string(), p.resource_id.clone()),
+        (
+            "Target".to_string(),
+            format!("account {} region {}", p.account, p.region),
+        ),
+        (
+            "Approvals".to_string(),
+            format!(
+                "{} (distinct people, not the requester)",
+                p.approvals_required
+            ),
+        ),
         (
             "Runs".to_string(),
             format!(
@@ -87,24 +149,12 @@ pub fn preview(p: &Proposal) -> Vec<(String, String)> {
                     .unwrap_or_default()
             ),
         ),
-        (
-            "In".to_string(),
-            format!("account {} region {}", p.account, p.region),
-        ),
         ("Assume role".to_string(), p.assume_role.clone()),
-        ("Changes".to_string(), p.description.clone()),
         (
-            "Destructive".to_string(),
-            if p.destructive {
-                "YES".to_string()
-            } else {
-                "no".to_string()
-            },
+            "Control".to_string(),
+            format!("{} ({})", p.control, p.severity.as_str()),
         ),
-        (
-            "Approvals".to_string(),
-            format!("{} (not counting the requester)", p.approvals_required),
-        ),
+        ("Resource".to_string(), p.resource_id.clone()),
     ];
     if let Some(w) = &p.confirm_word {
         out.push(("Confirm".to_string(), format!("approvers must type {w:?}")));
@@ -112,5 +162,10 @@ pub fn preview(p: &Proposal) -> Vec<(String, String)> {
     for (k, v) in &p.parameters {
         out.push((format!("  {k}"), v.join(", ")));
     }
+    out.push(("Digest".to_string(), p.digest()));
     out
 }
+
+/// How many lines of `preview` come first whatever the size: what it changes, whether it is
+/// destructive, where it runs and the approvals (the dialogs keep these in view).
+pub const VITAL_LINES: usize = 4;

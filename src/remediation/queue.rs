@@ -1,17 +1,22 @@
 //! The remediation queue: items and every transition in SQLite, shared safely by several
-//! consoles (WAL, busy timeout, immediate transactions, conditional updates). Each transition
-//! is written to the audit log first, then persisted, and only then acted upon.
+//! consoles (WAL, busy timeout, immediate transactions, conditional updates). Each change
+//! checks its preconditions, writes the audit entry and makes the change inside one
+//! immediate transaction, so only the console that wins a race audits it, and a failed
+//! audit write changes nothing.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use super::person::person;
 use crate::audit::AuditLog;
 use crate::model::now_ms;
 use crate::store::{Store, StoreError};
 
 pub use super::item::{Decision, Identity, Item, Proposal, State};
+
+mod run;
 
 /// One recorded transition: (at, from, to, actor, note).
 pub type Transition = (i64, Option<String>, String, String, String);
@@ -34,24 +39,31 @@ pub enum QueueError {
         state: &'static str,
         wanted: &'static str,
     },
-    #[error("the requester cannot approve their own proposal")]
-    OwnProposal,
+    #[error("the requester cannot approve their own proposal ({0})")]
+    OwnProposal(String),
     #[error("{0} has already decided on this item")]
     AlreadyDecided(String),
     #[error("a justification is required {0}")]
     JustificationRequired(&'static str),
     #[error("confirmation word does not match (type {0:?})")]
     ConfirmMismatch(String),
+    #[error("item {0} changed since it was shown: look at it again before deciding")]
+    Changed(String),
+    /// An open item already covers this finding and playbook.
+    #[error("finding already has an open item {id} ({state})")]
+    Duplicate { id: String, state: &'static str },
 }
 
+/// The queue of one store, as seen by one identity's console or command.
 pub struct Queue {
     store: Store,
     audit: Arc<Mutex<AuditLog>>,
+    /// `[remediation] trusted_session_roles` of this process's own config.
+    trusted: Vec<String>,
 }
 
-fn new_id() -> String {
-    let b: [u8; 16] = rand::random();
-    let mut b = b;
+pub(super) fn new_id() -> String {
+    let mut b: [u8; 16] = rand::random();
     b[6] = (b[6] & 0x0f) | 0x40; // version 4
     b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
@@ -65,7 +77,7 @@ fn new_id() -> String {
     )
 }
 
-const COLUMNS: &str = "id, state, version, data, requester, created_at, updated_at, execution_id, current_step, failure, cancel_requested, finding_noted";
+const COLUMNS: &str = "id, state, version, data, requester, created_at, updated_at, execution_id, current_step, failure, cancel_requested, finding_noted, lease_owner, lease_until, start_error";
 
 fn row_to_item(r: &rusqlite::Row) -> rusqlite::Result<Item> {
     let state: String = r.get(1)?;
@@ -88,19 +100,82 @@ fn row_to_item(r: &rusqlite::Row) -> rusqlite::Result<Item> {
         cancel_requested: r.get::<_, i64>(10)? != 0,
         finding_noted: r.get::<_, i64>(11)? != 0,
         decisions: Vec::new(),
+        lease_owner: r.get(12)?,
+        lease_until: r.get(13)?,
+        start_error: r.get(14)?,
     })
 }
 
+fn decisions(conn: &Connection, id: &str) -> rusqlite::Result<Vec<Decision>> {
+    let mut d = conn.prepare_cached(
+        "SELECT actor, actor_name, approve, justification, at, digest, person FROM remediation_decisions WHERE item_id = ?1 ORDER BY at, rowid",
+    )?;
+    d.query_map([id], |r| {
+        Ok(Decision {
+            actor: r.get(0)?,
+            actor_name: r.get(1)?,
+            approve: r.get::<_, i64>(2)? != 0,
+            justification: r.get(3)?,
+            at: r.get(4)?,
+            digest: r.get(5)?,
+            person: r.get(6)?,
+        })
+    })?
+    .collect()
+}
+
+/// An item with its decisions, read inside a transaction.
+pub(super) fn load(conn: &Connection, id: &str) -> Result<Item, QueueError> {
+    let item = conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM remediation_items WHERE id = ?1"),
+            [id],
+            row_to_item,
+        )
+        .optional()?
+        .ok_or_else(|| QueueError::NotFound(id.to_string()))?;
+    Ok(Item {
+        decisions: decisions(conn, id)?,
+        ..item
+    })
+}
+
+fn target(item: &Item) -> String {
+    let p = &item.proposal;
+    format!(
+        "{} {} {} on {} in {}/{}",
+        item.id, p.control, p.document, p.resource_id, p.account, p.region
+    )
+}
+
 impl Queue {
-    /// Opens the queue in the SQLite store at `path` (shared with other consoles).
+    /// Opens the queue in the SQLite store at `path` (shared with other consoles). The audit
+    /// log must be anchored in the same store.
     pub fn open(path: &Path, audit: Arc<Mutex<AuditLog>>) -> Result<Queue, QueueError> {
         Ok(Queue {
             store: Store::open(path)?,
             audit,
+            trusted: Vec::new(),
         })
     }
 
-    /// Writes an audit entry; an action that depends on it must not happen if this fails.
+    /// Roles whose session names identify a person (from this process's own config).
+    pub fn with_trusted_roles(mut self, trusted: Vec<String>) -> Queue {
+        self.trusted = trusted;
+        self
+    }
+
+    pub fn trusted_roles(&self) -> &[String] {
+        &self.trusted
+    }
+
+    /// The person key of an identity under this queue's rules.
+    pub fn person_of(&self, who: &Identity) -> String {
+        person(&who.arn, &self.trusted).key
+    }
+
+    /// Writes an audit entry on its own; an action that depends on it must not happen if
+    /// this fails.
     pub fn audit(
         &self,
         who: &Identity,
@@ -109,11 +184,10 @@ impl Queue {
         why: &str,
         outcome: &str,
     ) -> Result<(), QueueError> {
-        let actor = who.display();
         self.audit
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .record(&actor, action, target, why, outcome)
+            .record(&who.display(), action, target, why, outcome)
             .map_err(QueueError::Audit)
     }
 
@@ -124,6 +198,23 @@ impl Queue {
         }
     }
 
+    /// Runs `f` in an immediate transaction with the audit log locked (always in this order:
+    /// audit lock, then the store's write lock), committing when it succeeds.
+    fn write<T>(
+        &mut self,
+        f: impl FnOnce(&Connection, &mut AuditLog) -> Result<T, QueueError>,
+    ) -> Result<T, QueueError> {
+        let audit = self.audit.clone();
+        let mut log = audit.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = self
+            .store
+            .conn_mut()
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx, &mut log)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     pub fn list(&self) -> Result<Vec<Item>, QueueError> {
         let conn = self.store.conn();
         let mut stmt = conn.prepare(&format!(
@@ -132,40 +223,36 @@ impl Queue {
         let mut items = stmt
             .query_map([], row_to_item)?
             .collect::<Result<Vec<_>, _>>()?;
-        let mut d = conn.prepare("SELECT actor, actor_name, approve, justification, at FROM remediation_decisions WHERE item_id = ?1 ORDER BY at")?;
         for it in &mut items {
-            it.decisions = d
-                .query_map([&it.id], |r| {
-                    Ok(Decision {
-                        actor: r.get(0)?,
-                        actor_name: r.get(1)?,
-                        approve: r.get::<_, i64>(2)? != 0,
-                        justification: r.get(3)?,
-                        at: r.get(4)?,
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
+            it.decisions = decisions(conn, &it.id)?;
         }
         Ok(items)
     }
 
     /// An item by id or unique id prefix.
     pub fn get(&self, id: &str) -> Result<Item, QueueError> {
-        let matches: Vec<Item> = self
-            .list()?
-            .into_iter()
-            .filter(|i| i.id.starts_with(id))
-            .collect();
-        match matches.len() {
-            0 => Err(QueueError::NotFound(id.to_string())),
-            1 => Ok(matches.into_iter().next().expect("one")),
+        let conn = self.store.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM remediation_items WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
+        )?;
+        let ids: Vec<String> = stmt
+            .query_map([id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        match ids.as_slice() {
+            [] => Err(QueueError::NotFound(id.to_string())),
+            [one] => load(conn, one),
             _ => Err(QueueError::Ambiguous(id.to_string())),
         }
     }
 
-    /// Transitions: (id, from, to, actor, note); conditional on the current state.
-    fn transition(
-        tx: &rusqlite::Transaction,
+    /// The open (not final) item for this finding and runbook, if any.
+    pub fn open_item(&self, finding_id: &str, document: &str) -> Result<Option<Item>, QueueError> {
+        open_item(self.store.conn(), finding_id, document)
+    }
+
+    /// Conditional state change with its transition record; the caller has audited it.
+    pub(super) fn transition(
+        tx: &Connection,
         id: &str,
         from: State,
         to: State,
@@ -201,113 +288,122 @@ impl Queue {
         Ok(())
     }
 
+    /// Queues a proposal, unless an open item already covers the same finding and runbook
+    /// (`Duplicate` names it).
     pub fn propose(&mut self, proposal: Proposal, who: &Identity) -> Result<Item, QueueError> {
         let id = new_id();
-        let target = format!(
-            "{id} {} {} on {}",
-            proposal.control, proposal.document, proposal.resource_id
-        );
-        self.audit(who, "remediation:propose", &target, "", "proposed")?;
-        let now = now_ms();
-        let tx = self
-            .store
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO remediation_items (id, state, data, requester, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-            params![id, State::Proposed.as_str(), serde_json::to_string(&proposal).expect("proposal"), serde_json::to_string(who).expect("identity"), now],
-        )?;
-        tx.execute(
-            "INSERT INTO remediation_transitions (item_id, at, from_state, to_state, actor, note) VALUES (?1, ?2, NULL, ?3, ?4, '')",
-            params![id, now, State::Proposed.as_str(), who.display()],
-        )?;
-        tx.commit()?;
+        self.write(|tx, log| {
+            if let Some(open) = open_item(tx, &proposal.finding_id, &proposal.document)? {
+                return Err(QueueError::Duplicate {
+                    id: open.id,
+                    state: open.state.as_str(),
+                });
+            }
+            let digest = proposal.digest();
+            let target = format!(
+                "{id} {} {} on {} in {}/{} digest {digest}",
+                proposal.control,
+                proposal.document,
+                proposal.resource_id,
+                proposal.account,
+                proposal.region
+            );
+            log.record_in(tx, &who.display(), "remediation:propose", &target, "", "proposed")
+                .map_err(QueueError::Audit)?;
+            let now = now_ms();
+            tx.execute(
+                "INSERT INTO remediation_items (id, state, data, requester, created_at, updated_at, finding_id) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+                params![id, State::Proposed.as_str(), serde_json::to_string(&proposal).expect("proposal"), serde_json::to_string(who).expect("identity"), now, proposal.finding_id],
+            )?;
+            tx.execute(
+                "INSERT INTO remediation_transitions (item_id, at, from_state, to_state, actor, note) VALUES (?1, ?2, NULL, ?3, ?4, '')",
+                params![id, now, State::Proposed.as_str(), who.display()],
+            )?;
+            Ok(())
+        })?;
         self.get(&id)
     }
 
-    /// Records an approval; the item becomes Approved when enough distinct approvers agree.
+    /// Records an approval; the item becomes Approved when enough distinct *people* agree.
+    /// `seen_digest` is the digest of the proposal the approver was shown, when known: an
+    /// item that changed since is refused.
     pub fn approve(
         &mut self,
         id: &str,
         who: &Identity,
         justification: &str,
         confirm: Option<&str>,
+        seen_digest: Option<&str>,
     ) -> Result<Item, QueueError> {
-        let item = self.get(id)?;
-        if item.state != State::Proposed {
-            return Err(QueueError::WrongState {
-                id: item.id,
-                state: item.state.as_str(),
-                wanted: "Proposed",
-            });
-        }
-        if who.arn == item.requester.arn {
-            return Err(QueueError::OwnProposal);
-        }
-        if item.decisions.iter().any(|d| d.actor == who.arn) {
-            return Err(QueueError::AlreadyDecided(who.display()));
-        }
-        if item.proposal.destructive && justification.trim().is_empty() {
-            return Err(QueueError::JustificationRequired(
-                "to approve a destructive remediation",
-            ));
-        }
-        if let Some(word) = &item.proposal.confirm_word
-            && confirm.map(str::trim) != Some(word.as_str())
-        {
-            return Err(QueueError::ConfirmMismatch(word.clone()));
-        }
-        let target = format!(
-            "{} {} on {}",
-            item.id, item.proposal.document, item.proposal.resource_id
-        );
-        self.audit(
-            who,
-            "remediation:approve",
-            &target,
-            justification,
-            "approved",
-        )?;
-        let tx = self
-            .store
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let state: String = tx.query_row(
-            "SELECT state FROM remediation_items WHERE id = ?1",
-            [&item.id],
-            |r| r.get(0),
-        )?;
-        if state != State::Proposed.as_str() {
-            return Err(QueueError::WrongState {
-                id: item.id,
-                state: State::parse(&state).map_or("?", State::as_str),
-                wanted: "Proposed",
-            });
-        }
-        let inserted = tx.execute(
-            "INSERT OR IGNORE INTO remediation_decisions (item_id, actor, actor_name, approve, justification, at) VALUES (?1, ?2, ?3, 1, ?4, ?5)",
-            params![item.id, who.arn, who.short(), justification, now_ms()],
-        )?;
-        if inserted == 0 {
-            return Err(QueueError::AlreadyDecided(who.display()));
-        }
-        let approvals: i64 = tx.query_row(
-            "SELECT count(*) FROM remediation_decisions WHERE item_id = ?1 AND approve = 1",
-            [&item.id],
-            |r| r.get(0),
-        )?;
-        if approvals as u32 >= item.proposal.approvals_required {
-            Self::transition(
-                &tx,
-                &item.id,
-                State::Proposed,
-                State::Approved,
-                who,
+        let id = self.get(id)?.id;
+        let trusted = self.trusted.clone();
+        self.write(|tx, log| {
+            let item = load(tx, &id)?;
+            if item.state != State::Proposed {
+                return Err(QueueError::WrongState {
+                    id: item.id,
+                    state: item.state.as_str(),
+                    wanted: "Proposed",
+                });
+            }
+            let digest = item.proposal.digest();
+            if seen_digest.is_some_and(|d| d != digest) {
+                return Err(QueueError::Changed(item.id));
+            }
+            let me = person(&who.arn, &trusted);
+            let requester = person(&item.requester.arn, &trusted);
+            if me.key == requester.key {
+                return Err(QueueError::OwnProposal(if who.arn == item.requester.arn {
+                    "same identity".into()
+                } else {
+                    format!("{} and {} are one person: {}", who.arn, item.requester.arn, me.key)
+                }));
+            }
+            if let Some(d) = item
+                .decisions
+                .iter()
+                .find(|d| d.actor == who.arn || person(&d.actor, &trusted).key == me.key)
+            {
+                return Err(QueueError::AlreadyDecided(if d.actor == who.arn {
+                    who.display()
+                } else {
+                    format!("{} (as {}: same person)", me.key, d.actor)
+                }));
+            }
+            if item.proposal.destructive && justification.trim().is_empty() {
+                return Err(QueueError::JustificationRequired(
+                    "to approve a destructive remediation",
+                ));
+            }
+            if let Some(word) = &item.proposal.confirm_word
+                && confirm.map(str::trim) != Some(word.as_str())
+            {
+                return Err(QueueError::ConfirmMismatch(word.clone()));
+            }
+            log.record_in(
+                tx,
+                &who.display(),
+                "remediation:approve",
+                &format!("{} digest {digest}", target(&item)),
                 justification,
+                "approved",
+            )
+            .map_err(QueueError::Audit)?;
+            tx.execute(
+                "INSERT INTO remediation_decisions (item_id, actor, actor_name, approve, justification, at, digest, person) VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7)",
+                params![item.id, who.arn, who.short(), justification, now_ms(), digest, me.key],
             )?;
-        }
-        tx.commit()?;
-        self.get(&item.id)
+            let people: i64 = tx.query_row(
+                "SELECT count(DISTINCT person) FROM remediation_decisions WHERE item_id = ?1 AND approve = 1 AND digest = ?2",
+                params![item.id, digest],
+                |r| r.get(0),
+            )?;
+            if people as u32 >= item.proposal.approvals_required {
+                Self::transition(tx, &item.id, State::Proposed, State::Approved, who, justification)?;
+            }
+            Ok(())
+        })?;
+        self.get(&id)
     }
 
     pub fn reject(
@@ -319,111 +415,68 @@ impl Queue {
         if justification.trim().is_empty() {
             return Err(QueueError::JustificationRequired("to reject"));
         }
-        let item = self.get(id)?;
-        let target = format!(
-            "{} {} on {}",
-            item.id, item.proposal.document, item.proposal.resource_id
-        );
-        self.audit(
-            who,
-            "remediation:reject",
-            &target,
-            justification,
-            "rejected",
-        )?;
-        let tx = self
-            .store
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO remediation_decisions (item_id, actor, actor_name, approve, justification, at) VALUES (?1, ?2, ?3, 0, ?4, ?5)",
-            params![item.id, who.arn, who.short(), justification, now_ms()],
-        )?;
-        Self::transition(
-            &tx,
-            &item.id,
-            State::Proposed,
-            State::Rejected,
-            who,
-            justification,
-        )?;
-        tx.commit()?;
-        self.get(&item.id)
+        let id = self.get(id)?.id;
+        let me = self.person_of(who);
+        self.write(|tx, log| {
+            let item = load(tx, &id)?;
+            if item.state != State::Proposed {
+                return Err(QueueError::WrongState {
+                    id: item.id,
+                    state: item.state.as_str(),
+                    wanted: "Proposed",
+                });
+            }
+            let digest = item.proposal.digest();
+            log.record_in(tx, &who.display(), "remediation:reject", &target(&item), justification, "rejected")
+                .map_err(QueueError::Audit)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO remediation_decisions (item_id, actor, actor_name, approve, justification, at, digest, person) VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7)",
+                params![item.id, who.arn, who.short(), justification, now_ms(), digest, me],
+            )?;
+            Self::transition(tx, &item.id, State::Proposed, State::Rejected, who, justification)
+        })?;
+        self.get(&id)
     }
 
-    /// Cancels a waiting item at once; a running one gets `cancel_requested` (the executor
-    /// stops the execution and records the final state).
+    /// Cancels a waiting item at once; a running one gets `cancel_requested` (the runner
+    /// stops the execution, audited, and records the final state).
     pub fn cancel(
         &mut self,
         id: &str,
         who: &Identity,
         justification: &str,
     ) -> Result<Item, QueueError> {
-        let item = self.get(id)?;
-        let target = format!("{} {}", item.id, item.proposal.document);
-        self.audit(
-            who,
-            "remediation:cancel",
-            &target,
-            justification,
-            "requested",
-        )?;
-        let tx = self
-            .store
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        match item.state {
-            State::Proposed | State::Approved => Self::transition(
-                &tx,
-                &item.id,
-                item.state,
-                State::Cancelled,
-                who,
-                justification,
-            )?,
-            State::Running => {
-                tx.execute("UPDATE remediation_items SET cancel_requested = 1, version = version + 1 WHERE id = ?1 AND state = 'Running'", [&item.id])?;
-            }
-            s => {
+        if justification.trim().is_empty() {
+            return Err(QueueError::JustificationRequired("to cancel"));
+        }
+        let id = self.get(id)?.id;
+        self.write(|tx, log| {
+            let item = load(tx, &id)?;
+            let (outcome, wanted) = match item.state {
+                State::Proposed | State::Approved => ("cancelled", None),
+                State::Running => ("stop requested", None),
+                s => ("", Some(s)),
+            };
+            if let Some(s) = wanted {
                 return Err(QueueError::WrongState {
                     id: item.id,
                     state: s.as_str(),
                     wanted: "Proposed, Approved or Running",
                 });
             }
-        }
-        tx.commit()?;
-        self.get(&item.id)
-    }
-
-    /// Approved → Running, persisted (and audited) before StartAutomationExecution is called.
-    /// Exactly one of several racing consoles wins; the others get `WrongState`.
-    pub fn claim_for_run(&mut self, id: &str, who: &Identity) -> Result<Item, QueueError> {
-        let item = self.get(id)?;
-        let target = format!(
-            "{} {} {} in {}/{}",
-            item.id,
-            item.proposal.document,
-            item.proposal.resource_id,
-            item.proposal.account,
-            item.proposal.region
-        );
-        self.audit(who, "remediation:execute", &target, "", "starting")?;
-        let tx = self
-            .store
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Self::transition(&tx, &item.id, State::Approved, State::Running, who, "")?;
-        tx.commit()?;
-        self.get(&item.id)
-    }
-
-    pub fn set_execution(&mut self, id: &str, execution_id: &str) -> Result<(), QueueError> {
-        self.store.conn().execute(
-            "UPDATE remediation_items SET execution_id = ?2, version = version + 1, updated_at = ?3 WHERE id = ?1",
-            params![id, execution_id, now_ms()],
-        )?;
-        Ok(())
+            log.record_in(tx, &who.display(), "remediation:cancel", &target(&item), justification, outcome)
+                .map_err(QueueError::Audit)?;
+            if item.state == State::Running {
+                tx.execute(
+                    "UPDATE remediation_items SET cancel_requested = 1, version = version + 1, updated_at = ?2 WHERE id = ?1 AND state = 'Running'",
+                    params![item.id, now_ms()],
+                )?;
+                Ok(())
+            } else {
+                Self::transition(tx, &item.id, item.state, State::Cancelled, who, justification)
+            }
+        })?;
+        self.get(&id)
     }
 
     pub fn set_progress(&mut self, id: &str, step: Option<&str>) -> Result<(), QueueError> {
@@ -432,47 +485,6 @@ impl Queue {
             params![id, step, now_ms()],
         )?;
         Ok(())
-    }
-
-    /// Running → a final state, audited and persisted before the finding is updated.
-    pub fn finish(
-        &mut self,
-        id: &str,
-        to: State,
-        failure: Option<&str>,
-        who: &Identity,
-    ) -> Result<Item, QueueError> {
-        let item = self.get(id)?;
-        let target = format!(
-            "{} execution {}",
-            item.id,
-            item.execution_id.as_deref().unwrap_or("-")
-        );
-        self.audit(
-            who,
-            &format!("remediation:{}", to.as_str().to_lowercase()),
-            &target,
-            failure.unwrap_or(""),
-            to.as_str(),
-        )?;
-        let tx = self
-            .store
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Self::transition(
-            &tx,
-            &item.id,
-            State::Running,
-            to,
-            who,
-            failure.unwrap_or(""),
-        )?;
-        tx.execute(
-            "UPDATE remediation_items SET failure = ?2 WHERE id = ?1",
-            params![item.id, failure],
-        )?;
-        tx.commit()?;
-        self.get(&item.id)
     }
 
     pub fn set_noted(&mut self, id: &str) -> Result<(), QueueError> {
@@ -491,6 +503,26 @@ impl Queue {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+fn open_item(
+    conn: &Connection,
+    finding_id: &str,
+    document: &str,
+) -> Result<Option<Item>, QueueError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM remediation_items WHERE finding_id = ?1 AND state IN ('Proposed', 'Approved', 'Running') ORDER BY created_at",
+    )?;
+    let ids: Vec<String> = stmt
+        .query_map([finding_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in ids {
+        let item = load(conn, &id)?;
+        if item.proposal.document == document {
+            return Ok(Some(item));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

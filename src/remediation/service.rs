@@ -36,6 +36,8 @@ pub enum Command {
         id: String,
         reason: String,
         confirm: Option<String>,
+        /// The digest of the proposal the approver was shown.
+        digest: String,
     },
     Reject {
         id: String,
@@ -140,7 +142,13 @@ impl Service {
             let items = self.runner.queue.list().unwrap_or_default();
             Self::reflect(self.runner.hub.clone(), &items, &mut reflected).await;
             let mut waiting = Vec::new();
-            for (key, a) in &self.automations {
+            let mut automations: Vec<(String, Arc<dyn Automation>)> = self
+                .automations
+                .iter()
+                .map(|(k, a)| (k.clone(), a.clone()))
+                .collect();
+            automations.extend(self.runner.targets().known());
+            for (key, a) in &automations {
                 if let Ok(list) = a.waiting().await {
                     waiting.extend(list.into_iter().map(|w| (key.clone(), w)));
                 }
@@ -163,6 +171,43 @@ impl Service {
         }
     }
 
+    async fn handle_proposal(&mut self, cmd: Command, who: &Identity) -> Reply {
+        match cmd {
+            Command::Preview(findings) => {
+                let mut out = Vec::new();
+                let (catalog, config) = (self.catalog.clone(), self.config.clone());
+                let targets = self.runner.targets().clone();
+                for f in &findings {
+                    let raw = self.raw(&f.id);
+                    out.push(
+                        super::propose::prepare(f, raw.as_ref(), &catalog, &config, &targets).await,
+                    );
+                }
+                Reply::Preview(out)
+            }
+            Command::Propose(list) => {
+                let q = &mut self.runner.queue;
+                let mut ids = Vec::new();
+                let mut already = Vec::new();
+                for p in list {
+                    match q.propose(p, who) {
+                        Ok(i) => ids.push(i.id[..8].to_string()),
+                        Err(super::queue::QueueError::Duplicate { id, state }) => {
+                            already.push(format!("{} ({state})", &id[..8]))
+                        }
+                        Err(e) => return Reply::Done(Err(e.to_string())),
+                    }
+                }
+                let mut text = format!("proposed {} item(s): {}", ids.len(), ids.join(", "));
+                if !already.is_empty() {
+                    text.push_str(&format!("; already queued: {}", already.join(", ")));
+                }
+                Reply::Done(Ok(text))
+            }
+            _ => unreachable!("only proposals"),
+        }
+    }
+
     fn raw(&self, id: &str) -> Option<serde_json::Value> {
         let store = crate::store::Store::open(&self.store_path).ok()?;
         store
@@ -173,51 +218,33 @@ impl Service {
     }
 
     async fn handle(&mut self, cmd: Command) -> Reply {
+        let who = &self.who.clone();
+        if let Command::Preview(_) | Command::Propose(_) = &cmd {
+            return self.handle_proposal(cmd, who).await;
+        }
+        let known = self.runner.targets().known();
         let q = &mut self.runner.queue;
-        let who = &self.who;
         let done =
             |r: Result<String, super::queue::QueueError>| Reply::Done(r.map_err(|e| e.to_string()));
         match cmd {
-            Command::Preview(findings) => Reply::Preview(
-                findings
-                    .iter()
-                    .map(|f| {
-                        super::propose::build(
-                            f,
-                            self.raw(&f.id).as_ref(),
-                            &self.catalog,
-                            &self.config,
-                        )
-                    })
-                    .collect(),
-            ),
-            Command::Propose(list) => {
-                let mut ids = Vec::new();
-                for p in list {
-                    match q.propose(p, who) {
-                        Ok(i) => ids.push(i.id[..8].to_string()),
-                        Err(e) => return Reply::Done(Err(e.to_string())),
-                    }
-                }
-                Reply::Done(Ok(format!(
-                    "proposed {} item(s): {}",
-                    ids.len(),
-                    ids.join(", ")
-                )))
-            }
+            Command::Preview(_) | Command::Propose(_) => unreachable!("handled above"),
             Command::Approve {
                 id,
                 reason,
                 confirm,
-            } => done(q.approve(&id, who, &reason, confirm.as_deref()).map(|i| {
-                format!(
-                    "{} {} ({}/{} approvals)",
-                    &i.id[..8],
-                    i.state.as_str(),
-                    i.approvals(),
-                    i.proposal.approvals_required
-                )
-            })),
+                digest,
+            } => done(
+                q.approve(&id, who, &reason, confirm.as_deref(), Some(&digest))
+                    .map(|i| {
+                        format!(
+                            "{} {} ({}/{} approvals)",
+                            &i.id[..8],
+                            i.state.as_str(),
+                            i.approvals(),
+                            i.proposal.approvals_required
+                        )
+                    }),
+            ),
             Command::Reject { id, reason } => done(
                 q.reject(&id, who, &reason)
                     .map(|i| format!("{} rejected", &i.id[..8])),
@@ -239,7 +266,12 @@ impl Service {
                 approve,
                 reason,
             } => {
-                let Some(a) = self.automations.get(&source).cloned() else {
+                let Some(a) = self.automations.get(&source).cloned().or_else(|| {
+                    known
+                        .into_iter()
+                        .find(|(k, _)| *k == source)
+                        .map(|(_, a)| a)
+                }) else {
                     return Reply::Done(Err(format!("no SSM access for {source}")));
                 };
                 let action = if approve {

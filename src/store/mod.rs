@@ -67,6 +67,22 @@ const MIGRATIONS: &[&str] = &[
         at INTEGER PRIMARY KEY,
         data TEXT NOT NULL
     );",
+    // 4: the audit log's anchor; remediation leases, bound digests and person keys
+    "CREATE TABLE audit_anchor (
+        log TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        head TEXT NOT NULL,
+        alg TEXT NOT NULL,
+        at INTEGER NOT NULL
+    );
+    ALTER TABLE remediation_items ADD COLUMN finding_id TEXT;
+    ALTER TABLE remediation_items ADD COLUMN lease_owner TEXT;
+    ALTER TABLE remediation_items ADD COLUMN lease_until INTEGER;
+    ALTER TABLE remediation_items ADD COLUMN start_error TEXT;
+    UPDATE remediation_items SET finding_id = json_extract(data, '$.finding_id');
+    CREATE INDEX remediation_items_finding ON remediation_items(finding_id);
+    ALTER TABLE remediation_decisions ADD COLUMN digest TEXT NOT NULL DEFAULT '';
+    ALTER TABLE remediation_decisions ADD COLUMN person TEXT NOT NULL DEFAULT '';",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +176,11 @@ impl Store {
 
     pub fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// The migrated connection alone (the audit log keeps one for its anchor).
+    pub fn into_connection(self) -> Connection {
+        self.conn
     }
 
     fn sql<T>(&self, r: rusqlite::Result<T>) -> Result<T, StoreError> {

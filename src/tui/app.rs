@@ -7,9 +7,10 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
+use super::dialogs::Draft;
 use super::dialogs::{Palette, WorkflowDialog};
 use super::keymap::{Action, Keymap};
-use super::rem_dialogs::{DecisionDialog, PreviewDialog};
+use super::rem_dialogs::{CancelDialog, DecisionDialog, PreviewDialog};
 use super::table::{self, Column, Sort};
 use super::theme::Theme;
 use crate::filter::Filter;
@@ -60,6 +61,7 @@ pub enum Overlay {
     Workflow(WorkflowDialog),
     Preview(PreviewDialog),
     Decision(Box<DecisionDialog>),
+    CancelItem(Box<CancelDialog>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +114,8 @@ pub struct App {
     pub queue: Arc<QueueView>,
     pub queue_selected: usize,
     pub posture: PostureState,
+    /// What Esc left in dialogs, restored when the same dialog opens for the same target.
+    pub drafts: Vec<Draft>,
 }
 
 /// Where the posture view is.
@@ -161,6 +165,7 @@ impl App {
             queue: Arc::new(QueueView::default()),
             queue_selected: 0,
             posture: PostureState::default(),
+            drafts: Vec::new(),
         };
         app.recompute();
         app
@@ -370,6 +375,7 @@ impl App {
             Overlay::Workflow(d) => return self.workflow_key(d, key, fx),
             Overlay::Preview(d) => return self.preview_key(d, key, fx),
             Overlay::Decision(d) => return self.decision_key(d, key, fx),
+            Overlay::CancelItem(d) => return self.cancel_key(d, key, fx),
             Overlay::Help { scroll } => {
                 return match self.keymap.action(&key) {
                     Some(Action::MoveDown) => {
@@ -424,7 +430,7 @@ impl App {
         if self.detail.is_some() && self.detail_action(action, fx) {
             return;
         }
-        if self.queue_view && self.queue_action(action, fx) {
+        if self.queue_view && self.queue_action(action) {
             return;
         }
         if self.posture.open && self.posture_action(action) {
@@ -578,6 +584,7 @@ impl App {
 
 mod detail;
 mod input;
+mod marks;
 mod msg;
 mod posture;
 mod remediation;

@@ -138,13 +138,39 @@ pub enum WorkflowKey {
 }
 
 /// Set workflow status (with an optional note) for one or many findings.
-/// Numbered choices, nothing preselected unless asked for, Esc always cancels.
+/// Numbered choices, nothing preselected unless asked for, Esc cancels (the app keeps the
+/// typed note as a draft for the same findings).
 pub struct WorkflowDialog {
     pub targets: Vec<FindingRef>,
+    /// Marked findings the filter hides: not changed, and the dialog says so.
+    pub hidden: usize,
     pub choice: Option<Workflow>,
     pub focus: Focus,
     pub note: TextArea<'static>,
     pub error: Option<String>,
+}
+
+/// What a dialog held when Esc closed it: restored when the same dialog opens again for the
+/// same, unchanged target. `key` names the target and its version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    pub key: String,
+    pub choice: Option<usize>,
+    pub text: String,
+    pub confirm: String,
+}
+
+/// A text area holding `text` (several lines), cursor at the end.
+pub fn text_area(text: &str) -> TextArea<'static> {
+    let lines: Vec<String> = if text.is_empty() {
+        vec![String::new()]
+    } else {
+        text.split('\n').map(str::to_owned).collect()
+    };
+    let mut ta = TextArea::new(lines);
+    ta.move_cursor(ratatui_textarea::CursorMove::Bottom);
+    ta.move_cursor(ratatui_textarea::CursorMove::End);
+    ta
 }
 
 /// Security Hub caps Note.Text at 512 characters.
@@ -162,6 +188,7 @@ impl WorkflowDialog {
         note.set_cursor_line_style(ratatui::style::Style::default());
         WorkflowDialog {
             targets,
+            hidden: 0,
             choice,
             focus: if choice.is_some() {
                 Focus::Note
@@ -175,6 +202,29 @@ impl WorkflowDialog {
 
     pub fn note_text(&self) -> String {
         self.note.lines().join("\n").trim().to_string()
+    }
+
+    /// What to keep when Esc closes it (None when nothing was chosen or typed).
+    pub fn draft(&self, key: String) -> Option<Draft> {
+        let text = self.note.lines().join("\n");
+        (self.choice.is_some() || !text.trim().is_empty()).then(|| Draft {
+            key,
+            choice: self
+                .choice
+                .and_then(|c| Workflow::ALL.iter().position(|w| *w == c)),
+            text,
+            confirm: String::new(),
+        })
+    }
+
+    /// Brings back a draft: the choice and the note, focus on the note.
+    pub fn restore(&mut self, d: &Draft, theme: &Theme) {
+        self.choice = d.choice.map(|i| Workflow::ALL[i]);
+        let mut note = text_area(&d.text);
+        note.set_style(theme.style("dialog"));
+        note.set_cursor_line_style(ratatui::style::Style::default());
+        self.note = note;
+        self.focus = Focus::Note;
     }
 
     fn submit(&mut self) -> WorkflowKey {

@@ -4,9 +4,52 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
+use super::dialogs::{Draft, text_area};
 use crate::remediation::automation::Waiting;
-use crate::remediation::propose::preview;
+use crate::remediation::propose::{VITAL_LINES, preview};
 use crate::remediation::queue::{Item, Proposal};
+
+/// An item's lines with the vital ones first (what it changes, destructive, target, the
+/// approvals so far and needed), then who asked, then the rest.
+pub fn item_lines(item: &Item) -> Vec<(String, String)> {
+    let mut p = preview(&item.proposal);
+    let rest = p.split_off(VITAL_LINES.min(p.len()));
+    if let Some(line) = p.iter_mut().find(|(k, _)| k == "Approvals") {
+        line.1 = format!(
+            "{} of {} so far (distinct people, not the requester)",
+            item.approvals(),
+            item.proposal.approvals_required
+        );
+    }
+    p.push(("Item".to_string(), item.id.clone()));
+    p.push(("Requested by".to_string(), item.requester.display()));
+    p.extend(rest);
+    for d in &item.decisions {
+        p.push((
+            if d.approve {
+                "Approved by"
+            } else {
+                "Rejected by"
+            }
+            .to_string(),
+            format!("{}: {}", d.actor_name, d.justification),
+        ));
+    }
+    p
+}
+
+/// Scroll keys shared by the remediation dialogs (the text boxes take the letters).
+fn scroll_key(key: &KeyEvent, scroll: &mut u16) -> bool {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::PageDown => *scroll = scroll.saturating_add(5),
+        KeyCode::PageUp => *scroll = scroll.saturating_sub(5),
+        KeyCode::Char('d') if ctrl => *scroll = scroll.saturating_add(5),
+        KeyCode::Char('u') if ctrl => *scroll = scroll.saturating_sub(5),
+        _ => return false,
+    }
+    true
+}
 
 /// Preview of what would be proposed; `1` proposes, `2` (default) cancels.
 pub struct PreviewDialog {
@@ -56,6 +99,9 @@ pub enum PreviewKey {
 
 impl PreviewDialog {
     pub fn key(&mut self, key: KeyEvent) -> PreviewKey {
+        if scroll_key(&key, &mut self.scroll) {
+            return PreviewKey::Continue;
+        }
         match key.code {
             KeyCode::Esc => PreviewKey::Close,
             KeyCode::Char('1') if !self.proposals.is_empty() => {
@@ -139,28 +185,15 @@ pub struct DecisionDialog {
     pub reason: TextArea<'static>,
     pub confirm: Option<(String, TextArea<'static>)>,
     pub error: Option<String>,
+    /// First line of `lines` shown (PgDn/PgUp).
+    pub scroll: u16,
 }
 
 impl DecisionDialog {
     pub fn new(target: Target) -> Self {
         let (lines, confirm) = match &target {
             Target::Item(item) => {
-                let mut lines = vec![
-                    ("Item".to_string(), item.id.clone()),
-                    ("Requested by".to_string(), item.requester.display()),
-                ];
-                lines.extend(preview(&item.proposal));
-                for d in &item.decisions {
-                    lines.push((
-                        if d.approve {
-                            "Approved by"
-                        } else {
-                            "Rejected by"
-                        }
-                        .to_string(),
-                        format!("{}: {}", d.actor_name, d.justification),
-                    ));
-                }
+                let lines = item_lines(item);
                 let confirm = item
                     .proposal
                     .confirm_word
@@ -198,6 +231,40 @@ impl DecisionDialog {
             reason,
             confirm,
             error: None,
+            scroll: 0,
+        }
+    }
+
+    /// The draft key: the item and its version (a changed item drops the draft).
+    pub fn draft_key(&self) -> String {
+        match &self.target {
+            Target::Item(i) => format!("decide:{}:{}", i.id, i.version),
+            Target::Waiting(s, w) => format!("signal:{s}:{}", w.execution_id),
+        }
+    }
+
+    pub fn draft(&self) -> Option<Draft> {
+        let text = self.reason.lines().join("\n");
+        let confirm = self
+            .confirm
+            .as_ref()
+            .map(|(_, t)| t.lines().join(""))
+            .unwrap_or_default();
+        // Only typed text is kept: the choice always starts at the harmless default again.
+        (!text.trim().is_empty() || !confirm.is_empty()).then(|| Draft {
+            key: self.draft_key(),
+            choice: Choice::ALL.iter().position(|c| *c == self.choice),
+            text,
+            confirm,
+        })
+    }
+
+    pub fn restore(&mut self, d: &Draft) {
+        self.reason = text_area(&d.text);
+        self.reason
+            .set_cursor_line_style(ratatui::style::Style::default());
+        if let Some((_, t)) = self.confirm.as_mut() {
+            *t = text_area(&d.confirm);
         }
     }
 
@@ -249,6 +316,9 @@ impl DecisionDialog {
 
     pub fn key(&mut self, key: KeyEvent) -> DecisionKey {
         self.error = None;
+        if scroll_key(&key, &mut self.scroll) {
+            return DecisionKey::Continue;
+        }
         let fields: Vec<Field> = if self.confirm.is_some() {
             vec![Field::Choice, Field::Reason, Field::Confirm]
         } else {
@@ -303,6 +373,125 @@ impl DecisionDialog {
                 DecisionKey::Continue
             }
             _ => DecisionKey::Continue,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelField {
+    Choice,
+    Reason,
+}
+
+pub enum CancelKey {
+    Continue,
+    Close,
+    Submit { reason: String },
+}
+
+/// Cancel a queue item: a reason and an explicit choice, Keep the default (like the CLI,
+/// which needs --reason).
+pub struct CancelDialog {
+    pub item: Box<Item>,
+    pub lines: Vec<(String, String)>,
+    /// Option 1 chosen.
+    pub cancel: bool,
+    pub focus: CancelField,
+    pub reason: TextArea<'static>,
+    pub error: Option<String>,
+    pub scroll: u16,
+}
+
+impl CancelDialog {
+    pub fn new(item: Item) -> Self {
+        let mut reason = TextArea::default();
+        reason.set_placeholder_text("reason (required)");
+        reason.set_cursor_line_style(ratatui::style::Style::default());
+        CancelDialog {
+            lines: item_lines(&item),
+            item: Box::new(item),
+            cancel: false,
+            focus: CancelField::Choice,
+            reason,
+            error: None,
+            scroll: 0,
+        }
+    }
+
+    pub fn draft_key(&self) -> String {
+        format!("cancel:{}:{}", self.item.id, self.item.version)
+    }
+
+    pub fn draft(&self) -> Option<Draft> {
+        let text = self.reason.lines().join("\n");
+        (!text.trim().is_empty()).then(|| Draft {
+            key: self.draft_key(),
+            choice: None,
+            text,
+            confirm: String::new(),
+        })
+    }
+
+    pub fn restore(&mut self, d: &Draft) {
+        self.reason = text_area(&d.text);
+        self.reason
+            .set_cursor_line_style(ratatui::style::Style::default());
+    }
+
+    pub fn key(&mut self, key: KeyEvent) -> CancelKey {
+        self.error = None;
+        if scroll_key(&key, &mut self.scroll) {
+            return CancelKey::Continue;
+        }
+        match (key.code, self.focus) {
+            (KeyCode::Esc, _) => CancelKey::Close,
+            (KeyCode::Tab | KeyCode::BackTab, f) => {
+                self.focus = if f == CancelField::Choice {
+                    CancelField::Reason
+                } else {
+                    CancelField::Choice
+                };
+                CancelKey::Continue
+            }
+            (KeyCode::Enter, _)
+                if key.modifiers.contains(KeyModifiers::ALT)
+                    && self.focus == CancelField::Reason =>
+            {
+                self.reason.insert_newline();
+                CancelKey::Continue
+            }
+            (KeyCode::Enter, _) => {
+                let reason = self.reason.lines().join("\n").trim().to_string();
+                if !self.cancel {
+                    CancelKey::Close
+                } else if reason.is_empty() {
+                    self.error = Some("a reason is required to cancel".into());
+                    self.focus = CancelField::Reason;
+                    CancelKey::Continue
+                } else {
+                    CancelKey::Submit { reason }
+                }
+            }
+            (KeyCode::Char('1'), CancelField::Choice) => {
+                self.cancel = true;
+                CancelKey::Continue
+            }
+            (KeyCode::Char('2'), CancelField::Choice) => {
+                self.cancel = false;
+                CancelKey::Continue
+            }
+            (
+                KeyCode::Up | KeyCode::Down | KeyCode::Char('j') | KeyCode::Char('k'),
+                CancelField::Choice,
+            ) => {
+                self.cancel = !self.cancel;
+                CancelKey::Continue
+            }
+            (_, CancelField::Reason) => {
+                self.reason.input(key);
+                CancelKey::Continue
+            }
+            _ => CancelKey::Continue,
         }
     }
 }

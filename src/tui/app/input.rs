@@ -106,32 +106,37 @@ impl App {
             self.error("read-only mode: workflow changes are disabled");
             return;
         }
-        let targets: Vec<FindingRef> = match only {
-            Some(id) => self
-                .snapshot
-                .findings
-                .iter()
-                .filter(|f| f.id == id)
-                .map(|f| f.as_ref().into())
-                .collect(),
-            None if !self.marks.is_empty() => self
-                .snapshot
-                .findings
-                .iter()
-                .filter(|f| self.marks.contains(&f.id))
-                .map(|f| f.as_ref().into())
-                .collect(),
-            None => self
-                .selected_finding()
-                .map(|f| f.as_ref().into())
-                .into_iter()
-                .collect(),
+        let (findings, hidden) = match only {
+            Some(id) => (
+                self.snapshot
+                    .findings
+                    .iter()
+                    .filter(|f| f.id == id)
+                    .cloned()
+                    .collect(),
+                0,
+            ),
+            None => self.action_targets(),
         };
-        if targets.is_empty() {
-            self.error("no finding selected");
+        if findings.is_empty() {
+            self.error(if hidden > 0 {
+                "every marked finding is hidden by the filter: nothing to change"
+            } else {
+                "no finding selected"
+            });
             return;
         }
-        self.overlay = Overlay::Workflow(WorkflowDialog::new(targets, status, &self.theme));
+        let key = Self::workflow_draft_key(&findings);
+        let targets: Vec<FindingRef> = findings.iter().map(|f| f.as_ref().into()).collect();
+        let mut d = WorkflowDialog::new(targets, status, &self.theme);
+        d.hidden = hidden;
+        if let Some(draft) = self.take_draft(&key) {
+            d.restore(&draft, &self.theme);
+            if status.is_some() {
+                d.choice = status;
+            }
+        }
+        self.overlay = Overlay::Workflow(d);
     }
 
     pub(super) fn workflow_key(
@@ -141,17 +146,44 @@ impl App {
         fx: &mut Vec<Effect>,
     ) {
         match d.key(key) {
-            WorkflowKey::Cancel => self.info("workflow change cancelled"),
+            WorkflowKey::Cancel => {
+                let findings: Vec<_> = self
+                    .snapshot
+                    .findings
+                    .iter()
+                    .filter(|f| d.targets.iter().any(|t| t.id == f.id))
+                    .cloned()
+                    .collect();
+                let draft = d.draft(Self::workflow_draft_key(&findings));
+                self.info(if draft.is_some() {
+                    "workflow change not applied; the note is kept (w brings it back)"
+                } else {
+                    "workflow change cancelled"
+                });
+                self.keep_draft(draft);
+            }
             WorkflowKey::Continue => self.overlay = Overlay::Workflow(d),
             WorkflowKey::Submit { status, note } => {
                 let n = d.targets.len();
+                // Marks acted on are done; hidden ones stay marked.
+                for t in &d.targets {
+                    self.marks.remove(&t.id);
+                }
                 fx.push(Effect::UpdateWorkflow {
                     findings: d.targets,
                     status,
                     note,
                 });
-                self.info(format!("setting {n} finding(s) to {}…", status.as_str()));
-                self.marks.clear();
+                let hidden = d.hidden;
+                self.info(format!(
+                    "setting {n} finding(s) to {}…{}",
+                    status.as_str(),
+                    if hidden > 0 {
+                        format!(" ({hidden} marked but hidden by the filter: not changed)")
+                    } else {
+                        String::new()
+                    }
+                ));
             }
         }
     }

@@ -7,7 +7,9 @@ use super::{App, Effect, Level, Overlay};
 use crate::remediation::queue::State;
 use crate::remediation::service::{Command, Reply};
 use crate::tui::keymap::Action;
-use crate::tui::rem_dialogs::{DecisionDialog, DecisionKey, PreviewDialog, PreviewKey, Target};
+use crate::tui::rem_dialogs::{
+    CancelDialog, CancelKey, DecisionDialog, DecisionKey, PreviewDialog, PreviewKey, Target,
+};
 
 /// A row of the queue view: an item, or an execution waiting at `aws:approve`.
 pub enum QueueRow<'a> {
@@ -50,23 +52,50 @@ impl App {
         if !self.remediation_allowed() {
             return;
         }
-        let findings: Vec<_> = if self.marks.is_empty() {
-            self.selected_finding().cloned().into_iter().collect()
-        } else {
-            self.snapshot
-                .findings
-                .iter()
-                .filter(|f| self.marks.contains(&f.id))
-                .cloned()
-                .collect()
-        };
+        let (findings, hidden) = self.action_targets();
         if findings.is_empty() {
-            return self.error("no finding selected");
+            return self.error(if hidden > 0 {
+                "every marked finding is hidden by the filter: nothing to propose"
+            } else {
+                "no finding selected"
+            });
         }
-        self.info(format!(
-            "preparing a preview for {} finding(s)…",
-            findings.len()
-        ));
+        // One open item per finding: `p` on a finding that has one opens it instead.
+        if findings.len() == 1
+            && let Some(pos) = self.queue_list().iter().position(|r| {
+                matches!(r, QueueRow::Item(i) if !i.state.is_final() && i.proposal.finding_id == findings[0].id)
+            })
+        {
+            self.queue_view = true;
+            self.posture.open = false;
+            self.detail = None;
+            self.queue_selected = pos;
+            return self.info("this finding already has an open remediation item: here it is");
+        }
+        let open: std::collections::HashSet<&str> = self
+            .queue
+            .items
+            .iter()
+            .filter(|i| !i.state.is_final())
+            .map(|i| i.proposal.finding_id.as_str())
+            .collect();
+        let (queued, findings): (Vec<_>, Vec<_>) = findings
+            .into_iter()
+            .partition(|f| open.contains(f.id.as_str()));
+        if findings.is_empty() {
+            return self.error(format!(
+                "all {} finding(s) already have an open remediation item (Q shows them)",
+                queued.len()
+            ));
+        }
+        let mut note = format!("preparing a preview for {} finding(s)…", findings.len());
+        if !queued.is_empty() {
+            note.push_str(&format!(" ({} already queued, skipped)", queued.len()));
+        }
+        if let Some(h) = Self::hidden_note(findings.len() + queued.len(), hidden) {
+            note.push_str(&format!(" ({h})"));
+        }
+        self.info(note);
         fx.push(Effect::Remediation(Command::Preview(findings)));
     }
 
@@ -105,7 +134,15 @@ impl App {
     ) {
         match d.key(key) {
             DecisionKey::Continue => self.overlay = Overlay::Decision(d),
-            DecisionKey::Close => self.info("no decision made"),
+            DecisionKey::Close => {
+                let draft = d.draft();
+                self.info(if draft.is_some() {
+                    "no decision made; what you typed is kept (d brings it back)"
+                } else {
+                    "no decision made"
+                });
+                self.keep_draft(draft);
+            }
             DecisionKey::Submit {
                 approve,
                 reason,
@@ -113,6 +150,7 @@ impl App {
             } => {
                 let cmd = match d.target {
                     Target::Item(item) if approve => Command::Approve {
+                        digest: item.proposal.digest(),
                         id: item.id,
                         reason,
                         confirm,
@@ -133,8 +171,30 @@ impl App {
         }
     }
 
+    pub(super) fn cancel_key(
+        &mut self,
+        mut d: Box<CancelDialog>,
+        key: KeyEvent,
+        fx: &mut Vec<Effect>,
+    ) {
+        match d.key(key) {
+            CancelKey::Continue => self.overlay = Overlay::CancelItem(d),
+            CancelKey::Close => {
+                let draft = d.draft();
+                self.info("nothing cancelled");
+                self.keep_draft(draft);
+            }
+            CancelKey::Submit { reason } => {
+                fx.push(Effect::Remediation(Command::Cancel {
+                    id: d.item.id.clone(),
+                    reason,
+                }));
+            }
+        }
+    }
+
     /// Keys with a meaning of their own in the queue view; true when handled.
-    pub(super) fn queue_action(&mut self, action: Action, fx: &mut Vec<Effect>) -> bool {
+    pub(super) fn queue_action(&mut self, action: Action) -> bool {
         let n = self.queue_rows();
         match action {
             Action::MoveDown => {
@@ -167,19 +227,31 @@ impl App {
                     None => None,
                 };
                 if let Some(t) = target {
-                    self.overlay = Overlay::Decision(Box::new(DecisionDialog::new(t)));
+                    let mut d = DecisionDialog::new(t);
+                    if let Some(draft) = self.take_draft(&d.draft_key()) {
+                        d.restore(&draft);
+                    }
+                    self.overlay = Overlay::Decision(Box::new(d));
                 }
             }
             Action::CancelItem => {
                 if !self.remediation_allowed() {
                     return true;
                 }
-                if let Some(QueueRow::Item(i)) = self.queue_list().get(self.queue_selected) {
-                    let id = i.id.clone();
-                    fx.push(Effect::Remediation(Command::Cancel {
-                        id,
-                        reason: format!("cancelled from the console by {}", self.opts.actor),
-                    }));
+                match self.queue_list().get(self.queue_selected) {
+                    Some(QueueRow::Item(i)) if !i.state.is_final() => {
+                        let mut d = CancelDialog::new((*i).clone());
+                        if let Some(draft) = self.take_draft(&d.draft_key()) {
+                            d.restore(&draft);
+                        }
+                        self.overlay = Overlay::CancelItem(Box::new(d));
+                    }
+                    Some(QueueRow::Item(i)) => {
+                        let msg =
+                            format!("{} is {}: nothing to cancel", &i.id[..8], i.state.as_str());
+                        self.error(msg);
+                    }
+                    _ => {}
                 }
             }
             _ => return false,

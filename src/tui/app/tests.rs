@@ -476,3 +476,65 @@ fn selection_stays_on_top_while_data_streams_in_until_the_user_moves() {
 
 mod posture_ui;
 mod remediation_ui;
+
+/// Marks hidden by a later filter are never acted on, and the dialog says so.
+#[test]
+fn bulk_actions_act_only_on_visible_marks() {
+    let mut app = app_with(ColorDepth::TrueColor, 80, 24);
+    key(&mut app, KeyCode::Char('*'));
+    assert_eq!(app.marks.len(), 40);
+    key(&mut app, KeyCode::Char('/'));
+    chars(&mut app, "sev:critical");
+    key(&mut app, KeyCode::Enter);
+    let shown = app.view.len();
+    assert!(shown > 0 && shown < 40, "{shown}");
+    key(&mut app, KeyCode::Char('w'));
+    let s = screen(&app);
+    assert!(
+        s.contains(&format!(
+            "{shown} marked, {} hidden by the filter",
+            40 - shown
+        )),
+        "{s}"
+    );
+    chars(&mut app, "3");
+    let fx = key(&mut app, KeyCode::Enter);
+    let [Effect::UpdateWorkflow { findings, .. }] = &fx[..] else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(findings.len(), shown, "only the visible marks change");
+    assert!(findings.iter().all(|f| {
+        app.snapshot
+            .findings
+            .iter()
+            .any(|x| x.id == f.id && x.severity == Severity::Critical)
+    }));
+    assert_eq!(app.marks.len(), 40 - shown, "hidden marks stay marked");
+}
+
+/// Esc in the workflow dialog keeps the note; `w` on the same findings brings it back.
+#[test]
+fn esc_keeps_the_workflow_note() {
+    let mut app = app();
+    key(&mut app, KeyCode::Char('w'));
+    chars(&mut app, "2");
+    key(&mut app, KeyCode::Tab);
+    chars(&mut app, "asked the owner");
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.overlay, Overlay::None));
+    assert!(screen(&app).contains("the note is kept"));
+    key(&mut app, KeyCode::Char('w'));
+    let s = screen(&app);
+    assert!(
+        s.contains("asked the owner") && s.contains("(x) NOTIFIED"),
+        "{s}"
+    );
+    let fx = key(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(&fx[..], [Effect::UpdateWorkflow { note: Some(n), status: Workflow::Notified, .. }] if n == "asked the owner"),
+        "{fx:?}"
+    );
+    // Sent: no draft any more.
+    key(&mut app, KeyCode::Char('w'));
+    assert!(!screen(&app).contains("asked the owner"));
+}

@@ -6,6 +6,7 @@ mod findings;
 mod overlays;
 mod posture;
 mod queue;
+mod rem_overlays;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;

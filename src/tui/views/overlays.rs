@@ -14,7 +14,7 @@ use crate::model::{Workflow, format_age};
 use crate::sanitize;
 
 /// Real cursor position of a rendered textarea's caret.
-fn caret(ta: &TextArea, area: Rect) -> Position {
+pub(super) fn caret(ta: &TextArea, area: Rect) -> Position {
     let c = ta.screen_cursor();
     let (top, left) = ta.scroll_offset();
     Position {
@@ -35,7 +35,9 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
     let buf = frame.buffer_mut();
     match &app.overlay {
         Overlay::None => None,
-        Overlay::Preview(_) | Overlay::Decision(_) => remediation(frame, app),
+        Overlay::Preview(_) | Overlay::Decision(_) | Overlay::CancelItem(_) => {
+            super::rem_overlays::render(frame, app)
+        }
         Overlay::Filter(ta) => {
             let rect = Rect {
                 x: area.x,
@@ -193,6 +195,14 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
                 );
                 y += 1;
             }
+            if let Some(h) = App::hidden_note(d.targets.len(), d.hidden) {
+                buf.set_string(
+                    inner.x + 1,
+                    y,
+                    sanitize::fit(&h, usize::from(inner.width - 1)),
+                    t.style("text.emphasis"),
+                );
+            }
             y += 1;
             let focus_note = d.focus == Focus::Note;
             buf.set_string(
@@ -230,166 +240,5 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
             }
             focus_note.then(|| caret(&d.note, note_area))
         }
-    }
-}
-
-/// Remediation dialogs: fixed text, numbered options (Cancel the default), real cursor.
-pub fn remediation(frame: &mut Frame, app: &App) -> Option<Position> {
-    use crate::tui::rem_dialogs::{Choice, Field};
-    let area = frame.area();
-    let t = &app.theme;
-    let buf = frame.buffer_mut();
-    let label_lines = |lines: &[(String, String)]| -> Vec<Line<'static>> {
-        lines
-            .iter()
-            .map(|(k, v)| {
-                Line::from(vec![
-                    Span::styled(
-                        format!("{:<16} ", sanitize::bounded(k, 16)),
-                        t.style("text.muted"),
-                    ),
-                    Span::styled(sanitize::line(v).into_owned(), t.style("dialog")),
-                ])
-            })
-            .collect()
-    };
-    match &app.overlay {
-        Overlay::Preview(d) => {
-            let rect = centered(area, 100, area.height.saturating_sub(2));
-            clear(rect, buf, t.style("dialog"));
-            let title = format!("Propose remediation for {} finding(s)", d.proposals.len());
-            let b = block(app, &title, true);
-            let inner = b.inner(rect);
-            b.render(rect, buf);
-            let body = Rect {
-                height: inner.height.saturating_sub(2),
-                ..inner
-            };
-            Paragraph::new(label_lines(&d.lines))
-                .wrap(Wrap { trim: false })
-                .scroll((d.scroll, 0))
-                .render(body, buf);
-            let y = inner.bottom() - 1;
-            let opt = |on: bool| {
-                if on {
-                    t.style("selection")
-                } else {
-                    t.style("dialog")
-                }
-            };
-            let mut x = inner.x + 1;
-            if !d.proposals.is_empty() {
-                let s = format!(" 1 Propose {} ", d.proposals.len());
-                buf.set_string(x, y, &s, opt(d.propose));
-                x += s.len() as u16 + 2;
-            }
-            buf.set_string(x, y, " 2 Cancel ", opt(!d.propose));
-            buf.set_string(
-                x + 12,
-                y,
-                "Enter confirms · Esc closes · j/k scroll",
-                t.style("text.muted"),
-            );
-            None
-        }
-        Overlay::Decision(d) => {
-            let rect = centered(area, 100, area.height.saturating_sub(2));
-            clear(rect, buf, t.style("dialog"));
-            let b = block(app, "Decide", true);
-            let inner = b.inner(rect);
-            b.render(rect, buf);
-            let extra = if d.confirm.is_some() { 3 } else { 0 };
-            let info_h = inner.height.saturating_sub(9 + extra);
-            Paragraph::new(label_lines(&d.lines))
-                .wrap(Wrap { trim: false })
-                .render(
-                    Rect {
-                        height: info_h,
-                        ..inner
-                    },
-                    buf,
-                );
-            let mut y = inner.y + info_h;
-            let mut x = inner.x + 1;
-            for (n, c) in Choice::ALL.iter().enumerate() {
-                let on = d.choice == *c;
-                let style = if on && d.focus == Field::Choice {
-                    t.style("selection")
-                } else if on {
-                    t.style("text.emphasis")
-                } else {
-                    t.style("dialog")
-                };
-                let s = format!(
-                    "{} {} {} ",
-                    n + 1,
-                    if on { "(x)" } else { "( )" },
-                    c.label()
-                );
-                buf.set_string(x, y, &s, style);
-                x += s.chars().count() as u16 + 2;
-            }
-            y += 2;
-            let reason_label = "Justification:";
-            buf.set_string(
-                inner.x + 1,
-                y,
-                reason_label,
-                t.style(if d.focus == Field::Reason {
-                    "border.focused"
-                } else {
-                    "text.muted"
-                }),
-            );
-            let reason_area = Rect {
-                x: inner.x + 1,
-                y: y + 1,
-                width: inner.width.saturating_sub(2),
-                height: 3,
-            };
-            d.reason.render(reason_area, buf);
-            y += 4;
-            let mut cursor = (d.focus == Field::Reason).then(|| caret(&d.reason, reason_area));
-            if let Some((word, ta)) = &d.confirm {
-                let label = format!("Type {:?} to confirm:", sanitize::bounded(word, 40));
-                buf.set_string(
-                    inner.x + 1,
-                    y,
-                    label,
-                    t.style(if d.focus == Field::Confirm {
-                        "border.focused"
-                    } else {
-                        "text.muted"
-                    }),
-                );
-                let confirm_area = Rect {
-                    x: inner.x + 1,
-                    y: y + 1,
-                    width: inner.width.saturating_sub(2).min(50),
-                    height: 1,
-                };
-                ta.render(confirm_area, buf);
-                if d.focus == Field::Confirm {
-                    cursor = Some(caret(ta, confirm_area));
-                }
-            }
-            let help = "1-3 choose · Tab next field · Enter confirms (Cancel does nothing) · Alt-Enter newline · Esc closes";
-            buf.set_string(
-                inner.x + 1,
-                inner.bottom() - 1,
-                sanitize::fit(help, usize::from(inner.width - 1)),
-                t.style("text.muted"),
-            );
-            if let Some(e) = &d.error {
-                buf.set_string(
-                    inner.x + 1,
-                    inner.bottom() - 2,
-                    sanitize::fit(e, usize::from(inner.width - 1)),
-                    t.style("error"),
-                );
-            }
-            cursor
-        }
-        _ => None,
     }
 }

@@ -20,13 +20,16 @@ fn item(state: State, destructive: bool, confirm: Option<&str>) -> Item {
             title: "open sg".into(),
             resource_id: "arn:aws:ec2:us-east-1:111111111111:security-group/sg-0abc".into(),
             document: "AWSConfigRemediation-RemoveUnrestrictedSourceIngressRules".into(),
-            document_version: None,
+            document_version: Some("3".into()),
+            document_hash: Some("ab".repeat(32)),
+            version_pinned: false,
             parameters: [("SecurityGroupId".to_string(), vec!["sg-0abc".to_string()])].into(),
             assume_role: "arn:aws:iam::111111111111:role/HubbleRemediation".into(),
             destructive,
             description: "removes open ingress rules".into(),
             approvals_required: 2,
             confirm_word: confirm.map(str::to_owned),
+            tags: Vec::new(),
         },
         requester: Identity {
             arn: "arn:aws:sts::111111111111:assumed-role/SOC/alice".into(),
@@ -45,7 +48,12 @@ fn item(state: State, destructive: bool, confirm: Option<&str>) -> Item {
             approve: true,
             justification: "ok".into(),
             at: NOW,
+            digest: String::new(),
+            person: "arn:bob".into(),
         }],
+        lease_owner: None,
+        lease_until: None,
+        start_error: None,
     }
 }
 
@@ -125,7 +133,8 @@ fn approving_puts_the_real_cursor_at_the_caret_and_sends_the_justification() {
         vec![Effect::Remediation(Command::Approve {
             id: "0123abcd-0000-4000-8000-000000000001".into(),
             reason: "change 42 2".into(),
-            confirm: None
+            confirm: None,
+            digest: item(State::Proposed, false, None).proposal.digest(),
         })]
     );
 }
@@ -198,4 +207,132 @@ fn remediation_off_or_read_only_refuses() {
     app.opts.remediation = true;
     app.opts.read_only = true;
     assert!(key(&mut app, KeyCode::Char('p')).is_empty());
+}
+
+/// At 80×24 the approval prompt of a destructive runbook shows the vital lines first (what
+/// it changes, destructive, target, approvals so far/needed) and says there is more.
+#[test]
+fn approval_prompt_at_80x24_shows_the_vital_lines_first() {
+    let mut app = app_with(ColorDepth::TrueColor, 80, 24);
+    app.update(Msg::Queue(Arc::new(QueueView {
+        items: vec![item(State::Proposed, true, Some("sg-0abc"))],
+        waiting: Vec::new(),
+        error: None,
+    })));
+    key(&mut app, KeyCode::Char('Q'));
+    key(&mut app, KeyCode::Char('d'));
+    let t = render(&app);
+    let s = text(&t);
+    insta::assert_snapshot!("approval_prompt_80x24_destructive", s);
+    for want in [
+        "Changes          removes open ingress rules",
+        "Destructive      YES",
+        "Target           account 111111111111 region us-east-1",
+        "Approvals        1 of 2 so far",
+        "more: PgDn",
+        "1 ( ) Approve",
+        "3 (x) Cancel",
+        "Type \"sg-0abc\" to confirm:",
+    ] {
+        assert!(s.contains(want), "{want:?} missing:\n{s}");
+    }
+    // "YES" is drawn in the error style, not only as text.
+    let y = s
+        .lines()
+        .position(|l| l.contains("Destructive      YES"))
+        .unwrap() as u16;
+    let x = s.lines().nth(y as usize).unwrap().find("YES").unwrap() as u16;
+    assert_eq!(
+        t.backend().buffer()[(x, y)].style().fg,
+        app.theme.style("error").fg
+    );
+    // Scrolling reaches the rest; the cue turns into "top".
+    for _ in 0..6 {
+        key(&mut app, KeyCode::PageDown);
+    }
+    let s = screen(&app);
+    assert!(s.contains("Digest") && s.contains("top: PgUp"), "{s}");
+}
+
+/// Esc keeps the typed justification; reopening the same item brings it back (the choice
+/// starts at Cancel again); a changed item starts clean.
+#[test]
+fn esc_keeps_the_justification_as_a_draft() {
+    let mut app = with_queue(vec![item(State::Proposed, false, None)]);
+    key(&mut app, KeyCode::Char('d'));
+    chars(&mut app, "1");
+    key(&mut app, KeyCode::Tab);
+    chars(&mut app, "checked with the app team");
+    assert!(key(&mut app, KeyCode::Esc).is_empty());
+    assert!(matches!(app.overlay, Overlay::None));
+    assert!(screen(&app).contains("what you typed is kept"));
+    key(&mut app, KeyCode::Char('d'));
+    let s = screen(&app);
+    assert!(s.contains("checked with the app team"), "{s}");
+    assert!(
+        s.contains("3 (x) Cancel"),
+        "the choice is not restored: {s}"
+    );
+    assert!(
+        key(&mut app, KeyCode::Enter).is_empty(),
+        "Enter on Cancel does nothing"
+    );
+    // Sending the decision uses the restored text.
+    key(&mut app, KeyCode::Char('d'));
+    chars(&mut app, "1");
+    let fx = key(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(&fx[..], [Effect::Remediation(Command::Approve { reason, .. })] if reason == "checked with the app team"),
+        "{fx:?}"
+    );
+    // A newer version of the item does not get an old draft.
+    key(&mut app, KeyCode::Char('d'));
+    key(&mut app, KeyCode::Tab);
+    chars(&mut app, "draft for v1");
+    key(&mut app, KeyCode::Esc);
+    let mut changed = item(State::Proposed, false, None);
+    changed.version = 2;
+    app.update(Msg::Queue(Arc::new(QueueView {
+        items: vec![changed],
+        waiting: Vec::new(),
+        error: None,
+    })));
+    key(&mut app, KeyCode::Char('d'));
+    assert!(!screen(&app).contains("draft for v1"));
+}
+
+/// `X` asks for a reason and an explicit choice (Keep is the default) before cancelling.
+#[test]
+fn cancel_asks_for_a_reason_and_a_confirmation() {
+    let mut app = with_queue(vec![item(State::Approved, false, None)]);
+    assert!(
+        key(&mut app, KeyCode::Char('X')).is_empty(),
+        "nothing happens at once"
+    );
+    let s = screen(&app);
+    assert!(s.contains("Cancel a remediation item"), "{s}");
+    assert!(
+        s.contains("1 ( ) Cancel the item") && s.contains("2 (x) Keep it"),
+        "{s}"
+    );
+    assert!(
+        key(&mut app, KeyCode::Enter).is_empty(),
+        "Keep is the default"
+    );
+    assert!(matches!(app.overlay, Overlay::None));
+    key(&mut app, KeyCode::Char('X'));
+    chars(&mut app, "1");
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    assert!(screen(&app).contains("a reason is required to cancel"));
+    // The focus moved to the reason box.
+    chars(&mut app, "wrong window");
+    assert!(matches!(app.overlay, Overlay::CancelItem(_)));
+    let fx = key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        fx,
+        vec![Effect::Remediation(Command::Cancel {
+            id: "0123abcd-0000-4000-8000-000000000001".into(),
+            reason: "wrong window".into(),
+        })]
+    );
 }
