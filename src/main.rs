@@ -232,6 +232,7 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
     });
 
     let mut notices: Vec<String> = Vec::new();
+    let mut approver_note = None;
     let audit = match setup::open_audit(cfg, paths, setup.demo) {
         Ok(a) => Some(Arc::new(Mutex::new(a))),
         Err(e) => {
@@ -255,12 +256,11 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("remediation needs to know who you are: {e}"))?;
             actor = who.display();
-            if let Some(w) = agent_hubble::remediation::person::warning(
+            approver_note = agent_hubble::remediation::person::warning(
                 &who.arn,
                 &cfg.remediation.trusted_roles(),
-            ) {
-                notices.push(w);
-            }
+            );
+            notices.extend(approver_note.clone());
             let catalog =
                 agent_hubble::remediation::catalog::Catalog::load(Some(&paths.config_dir))
                     .map_err(|d| anyhow::anyhow!("{}", agent_hubble::diag::Diagnostics(d)))?;
@@ -297,6 +297,7 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
         screen_reader: cli.screen_reader || cfg.ui.screen_reader,
         actor: actor.clone(),
         remediation: remediation.is_some(),
+        approver_note,
     };
     let snapshot = snapshots.borrow().clone();
     let mut app = App::new(opts, theme, keymap, snapshot, agent_hubble::model::now_ms());

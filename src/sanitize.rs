@@ -47,23 +47,44 @@ pub fn bounded(s: &str, max_chars: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// The sanitised text cut into rows of at most `width` columns (by grapheme, so wide and
-/// combining characters never split). Bounded to 4,000 characters first.
+/// The sanitised text cut into rows of at most `width` columns, at spaces where it can and
+/// inside a word only when the word is longer than a row (by grapheme, so wide and combining
+/// characters never split). Bounded to 4,000 characters first.
 pub fn wrap(s: &str, width: usize) -> Vec<String> {
     use unicode_segmentation::UnicodeSegmentation;
     let width = width.max(1);
     let text = bounded(s, 4000);
-    let mut rows = vec![String::new()];
+    let mut rows: Vec<String> = Vec::new();
+    let mut row = String::new();
     let mut w = 0;
-    for g in text.graphemes(true) {
-        let gw = UnicodeWidthStr::width(g);
-        if w + gw > width && w > 0 {
-            rows.push(String::new());
+    for word in text.split_word_bounds() {
+        let ww = UnicodeWidthStr::width(word);
+        if w + ww <= width {
+            row.push_str(word);
+            w += ww;
+            continue;
+        }
+        if word.trim().is_empty() {
+            // A space at the end of a row: the row ends here.
+            rows.push(std::mem::take(&mut row).trim_end().to_string());
+            w = 0;
+            continue;
+        }
+        if ww <= width && w > 0 {
+            rows.push(std::mem::take(&mut row).trim_end().to_string());
             w = 0;
         }
-        rows.last_mut().expect("a row").push_str(g);
-        w += gw;
+        for g in word.graphemes(true) {
+            let gw = UnicodeWidthStr::width(g);
+            if w + gw > width && w > 0 {
+                rows.push(std::mem::take(&mut row));
+                w = 0;
+            }
+            row.push_str(g);
+            w += gw;
+        }
     }
+    rows.push(row);
     rows
 }
 

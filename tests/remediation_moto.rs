@@ -3,177 +3,15 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use serde_json::{Value, json};
-use support::*;
-
-const T0: &str = "2026-11-20T10:00:00.000Z";
-
-struct Env {
-    moto: Moto,
-    home: tempfile::TempDir,
-    config: PathBuf,
-}
-
-/// AssumeRole as `name`: moto returns credentials whose caller ARN names the session.
-async fn analyst(moto: &Moto, name: &str) -> Vec<(&'static str, String)> {
-    let cfg = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(&moto.url)
-        .region(aws_config::Region::new("us-east-1"))
-        .load()
-        .await;
-    let out = aws_sdk_sts::Client::new(&cfg)
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{ACCOUNT_A}:role/Analyst"))
-        .role_session_name(name)
-        .send()
-        .await
-        .expect("assume role");
-    let c = out.credentials().expect("credentials");
-    vec![
-        ("AWS_ACCESS_KEY_ID", c.access_key_id().to_string()),
-        ("AWS_SECRET_ACCESS_KEY", c.secret_access_key().to_string()),
-        ("AWS_SESSION_TOKEN", c.session_token().to_string()),
-    ]
-}
-
-async fn setup(approvals: u32) -> (Env, String) {
-    let moto = Moto::start();
-    let finding = asff(ACCOUNT_A, "us-east-1", 1, "EC2.19", "CRITICAL", T0);
-    seed(
-        &moto.client(ACCOUNT_A, "us-east-1").await,
-        std::slice::from_ref(&finding),
-    )
-    .await;
-    let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"[poll]
-max_attempts = 1
-
-[remediation]
-enabled = true
-assume_role = "arn:aws:iam::{{account}}:role/HubbleRemediation"
-spacing_secs = 0
-poll_secs = 1
-
-[[remediation.policy]]
-when = {{ severity = ["CRITICAL", "HIGH"] }}
-approvals = {approvals}
-
-[[aws]]
-name = "prod"
-regions = ["us-east-1"]
-role_arn = "arn:aws:iam::{ACCOUNT_A}:role/Audit"
-endpoint_url = "{url}"
-"#,
-            url = moto.url
-        ),
-    )
-    .unwrap();
-    let id = finding["Id"].as_str().unwrap().to_string();
-    (Env { moto, home, config }, id)
-}
-
-impl Env {
-    fn command(&self, who: &[(&'static str, String)], args: &[&str]) -> tokio::process::Command {
-        let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_agent-hubble"));
-        c.arg("--config").arg(&self.config).args(args);
-        let home = self.home.path();
-        c.env("HOME", home)
-            .env("XDG_CONFIG_HOME", home.join("cfg"))
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_STATE_HOME", home.join("state"))
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/nonexistent")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
-        for (k, v) in who {
-            c.env(k, v);
-        }
-        c
-    }
-
-    async fn run(&self, who: &[(&'static str, String)], args: &[&str]) -> Output {
-        self.command(who, args).output().await.unwrap()
-    }
-
-    async fn ok(&self, who: &[(&'static str, String)], args: &[&str]) -> String {
-        let out = self.run(who, args).await;
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    async fn items(&self) -> Vec<Value> {
-        let text = self.ok(&[], &["queue", "list", "--format", "json"]).await;
-        text.lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-
-    /// Tells the fake SSM how the next executions end (test-only endpoint).
-    async fn outcome(&self, rule: Value) {
-        let r = reqwest::Client::new()
-            .post(format!("{}/_hubble/ssm/outcomes", self.moto.url))
-            .json(&rule)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
-    }
-
-    async fn executions(&self) -> Vec<Value> {
-        let v: Value = reqwest::get(format!("{}/_hubble/ssm/executions", self.moto.url))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        v["executions"].as_array().cloned().unwrap_or_default()
-    }
-
-    async fn finding(&self, id: &str) -> agent_hubble::model::Finding {
-        let src = agent_hubble::sources::aws_securityhub::SecurityHubSource::connect(
-            &self.moto.target("prod", ACCOUNT_A, "us-east-1"),
-        )
-        .await;
-        let (items, _) = agent_hubble::poller::fetch_all(
-            &src,
-            &agent_hubble::sources::Query::Full {
-                include_archived: true,
-            },
-        )
-        .await
-        .unwrap();
-        items
-            .into_iter()
-            .find(|n| n.finding.id == id)
-            .expect("finding")
-            .finding
-    }
-
-    fn audit(&self) -> PathBuf {
-        self.home.path().join("data/agent-hubble/audit.jsonl")
-    }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use support::queue_env::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn propose_two_approvals_run_and_the_finding_is_resolved_with_a_note() {
-    let (env, finding_id) = setup(2).await;
+    let (env, ids) = setup(2, 1, "").await;
+    let finding_id = ids[0].clone();
     let (alice, bob, carol) = (
         analyst(&env.moto, "alice").await,
         analyst(&env.moto, "bob").await,
@@ -261,13 +99,11 @@ async fn propose_two_approvals_run_and_the_finding_is_resolved_with_a_note() {
     // Another run never starts it again.
     env.ok(&carol, &["queue", "run", "--wait"]).await;
     assert_eq!(env.executions().await.len(), 1);
-    let verify = env
-        .run(&[], &["audit", "verify", env.audit().to_str().unwrap()])
-        .await;
+    let verify = env.verify_audit().await;
     assert!(verify.status.success(), "{}", stderr(&verify));
     let log = std::fs::read_to_string(env.audit()).unwrap();
     assert!(
-        log.contains("assumed-role/Analyst/carol"),
+        log.contains("assumed-role/AWSReservedSSO_SecOps_0123456789abcdef/carol"),
         "identity is the STS caller ARN"
     );
     // One changed byte breaks the chain.
@@ -275,15 +111,14 @@ async fn propose_two_approvals_run_and_the_finding_is_resolved_with_a_note() {
     let i = bytes.iter().position(|&b| b == b'C').unwrap();
     bytes[i] = b'D';
     std::fs::write(env.audit(), bytes).unwrap();
-    let verify = env
-        .run(&[], &["audit", "verify", env.audit().to_str().unwrap()])
-        .await;
+    let verify = env.verify_audit().await;
     assert_eq!(verify.status.code(), Some(1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reject_failure_and_cancel() {
-    let (env, finding_id) = setup(1).await;
+    let (env, ids) = setup(1, 3, "lease_secs = 2").await;
+    let finding_id = ids[0].clone();
     let (alice, bob) = (
         analyst(&env.moto, "alice").await,
         analyst(&env.moto, "bob").await,
@@ -351,7 +186,8 @@ async fn reject_failure_and_cancel() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_approve_step_is_signalled_from_the_queue() {
-    let (env, finding_id) = setup(1).await;
+    let (env, ids) = setup(1, 3, "lease_secs = 2").await;
+    let finding_id = ids[0].clone();
     let (alice, bob, carol) = (
         analyst(&env.moto, "alice").await,
         analyst(&env.moto, "bob").await,
@@ -420,24 +256,23 @@ async fn aws_approve_step_is_signalled_from_the_queue() {
 /// in the right state and no execution was started twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_runner_restarts_without_duplicate_executions() {
-    let (env, finding_id) = setup(1).await;
+    let (env, ids) = setup(1, 3, "lease_secs = 2").await;
+    let finding_id = ids[0].clone();
     let (alice, bob) = (
         analyst(&env.moto, "alice").await,
         analyst(&env.moto, "bob").await,
     );
     env.outcome(json!({"outcome": "Success", "duration_ms": 4000}))
         .await;
-    let mut ids = Vec::new();
-    for _ in 0..3 {
-        let id = env
-            .ok(&alice, &["queue", "propose", &finding_id])
-            .await
-            .trim()
-            .to_string();
+    let _ = &finding_id;
+    let mut items = Vec::new();
+    for f in &ids {
+        let id = env.propose(&alice, f).await;
         env.ok(&bob, &["queue", "approve", &id, "--reason", "go"])
             .await;
-        ids.push(id);
+        items.push(id);
     }
+    let ids = items;
     // First kill: almost at once (items still Approved or just claimed).
     let mut child = env
         .command(&bob, &["queue", "run", "--wait"])
@@ -493,9 +328,6 @@ async fn a_killed_runner_restarts_without_duplicate_executions() {
             "{id}"
         );
     }
-    let verify = env
-        .run(&[], &["audit", "verify", env.audit().to_str().unwrap()])
-        .await;
+    let verify = env.verify_audit().await;
     assert!(verify.status.success(), "{}", stderr(&verify));
-    let _ = Path::new(".");
 }

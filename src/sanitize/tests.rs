@@ -250,3 +250,26 @@ fn fitted_cells_keep_columns_in_a_buffer() {
         }
     }
 }
+
+#[test]
+fn wrap_breaks_at_spaces_and_keeps_every_row_within_the_width() {
+    assert_eq!(
+        wrap("Removes every ingress rule of the group", 16),
+        vec!["Removes every", "ingress rule of", "the group"]
+    );
+    assert_eq!(
+        wrap("arn:aws:ec2:eu-west-1:1:sg-0", 10),
+        vec!["arn:aws:ec", "2:eu-west-", "1:1:sg-0"]
+    );
+    assert_eq!(wrap("", 5), vec![""]);
+    for s in [
+        "日本語のテキストです とても 長い",
+        "a\u{1b}[2Jb c\u{202e}d e f",
+        &"x".repeat(50),
+    ] {
+        for row in wrap(s, 7) {
+            assert!(UnicodeWidthStr::width(row.as_str()) <= 7, "{row:?}");
+            assert!(!row.contains('\u{1b}') && !row.contains('\u{202e}'));
+        }
+    }
+}

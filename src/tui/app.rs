@@ -80,6 +80,8 @@ pub struct Options {
     pub actor: String,
     /// `[remediation] enabled = true`.
     pub remediation: bool,
+    /// Said in the queue view when sessions of the user's identity cannot be told apart.
+    pub approver_note: Option<String>,
 }
 
 pub struct App {

@@ -12,12 +12,12 @@ use super::{Automation, SsmAutomation};
 
 pub type TargetsError = String;
 
+/// (account, region, assume role) → its client.
+type Cache = Mutex<HashMap<(String, String, String), Arc<dyn Automation>>>;
+
 pub enum Targets {
     /// Real AWS: clients built on first use and kept.
-    Aws {
-        base: SdkConfig,
-        cache: Mutex<HashMap<(String, String, String), Arc<dyn Automation>>>,
-    },
+    Aws { base: Box<SdkConfig>, cache: Cache },
     /// One automation for every target (the demo fleet, tests).
     Fixed(Arc<dyn Automation>),
 }
@@ -48,7 +48,7 @@ pub fn check_reach(assume_role: &str, account: &str) -> Result<(), TargetsError>
 impl Targets {
     pub fn aws(base: SdkConfig) -> Targets {
         Targets::Aws {
-            base,
+            base: Box::new(base),
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -76,7 +76,7 @@ impl Targets {
         let provider = aws_config::sts::AssumeRoleProvider::builder(assume_role)
             .session_name("agent-hubble-remediation")
             .region(Region::new(region.to_string()))
-            .configure(base)
+            .configure(base.as_ref())
             .build()
             .await;
         let config = base

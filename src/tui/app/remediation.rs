@@ -181,7 +181,11 @@ impl App {
             CancelKey::Continue => self.overlay = Overlay::CancelItem(d),
             CancelKey::Close => {
                 let draft = d.draft();
-                self.info("nothing cancelled");
+                self.info(if draft.is_some() {
+                    "nothing cancelled; the reason is kept (X brings it back)"
+                } else {
+                    "nothing cancelled"
+                });
                 self.keep_draft(draft);
             }
             CancelKey::Submit { reason } => {

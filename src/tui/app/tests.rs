@@ -94,6 +94,7 @@ fn app_with(depth: ColorDepth, w: u16, h: u16) -> App {
         screen_reader: false,
         actor: "tester@host".into(),
         remediation: true,
+        approver_note: None,
     };
     let mut app = App::new(opts, theme, keymap, snapshot(HealthState::Ok, None), NOW);
     app.update(Msg::Resize(w, h));

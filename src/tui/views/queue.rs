@@ -101,6 +101,10 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
                     (Some(e), Some(s), None) => format!("{e} {s}"),
                     (Some(e), None, None) => e.clone(),
                     (None, _, None) if i.cancel_requested => "stop requested".into(),
+                    (None, _, None) if i.state == State::Running => match &i.start_error {
+                        Some(e) => format!("starting (no definite answer, retrying: {e})"),
+                        None => "starting".into(),
+                    },
                     _ => "-".into(),
                 };
                 vec![
@@ -143,6 +147,18 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
             buf.set_string(x, y, sanitize::fit(text, usize::from(w)), st);
             x += w + 1;
         }
+    }
+    // When sessions of the user's identity cannot be told apart, say so where people decide.
+    if let Some(n) = &app.opts.approver_note {
+        let y = area
+            .bottom()
+            .saturating_sub(if app.queue.error.is_some() { 2 } else { 1 });
+        buf.set_string(
+            area.x + 1,
+            y,
+            sanitize::fit(n, usize::from(area.width.saturating_sub(2))),
+            t.style("text.emphasis"),
+        );
     }
     if let Some(e) = &app.queue.error {
         let y = area.bottom().saturating_sub(1);

@@ -15,12 +15,17 @@ use crate::sanitize;
 use crate::tui::app::{App, Overlay};
 use crate::tui::rem_dialogs::{CancelField, Choice, Field};
 
-const LABEL: usize = 16;
-
 /// Label/value lines wrapped to `width` (values continue under the value column).
 fn rows(app: &App, lines: &[(String, String)], width: u16) -> Vec<Line<'static>> {
     let t = &app.theme;
-    let value_w = usize::from(width).saturating_sub(LABEL + 1).max(10);
+    // Labels as wide as the longest (runbook parameter names run long), within reason.
+    let label_w = lines
+        .iter()
+        .map(|(k, _)| sanitize::width(k))
+        .max()
+        .unwrap_or(0)
+        .clamp(16, 24);
+    let value_w = usize::from(width).saturating_sub(label_w + 1).max(10);
     let mut out = Vec::new();
     for (k, v) in lines {
         let style = if k == "Destructive" && v.starts_with("YES") {
@@ -30,9 +35,9 @@ fn rows(app: &App, lines: &[(String, String)], width: u16) -> Vec<Line<'static>>
         };
         for (i, chunk) in sanitize::wrap(v, value_w).into_iter().enumerate() {
             let label = if i == 0 {
-                format!("{:<LABEL$} ", sanitize::bounded(k, LABEL))
+                sanitize::fit(k, label_w) + " "
             } else {
-                " ".repeat(LABEL + 1)
+                " ".repeat(label_w + 1)
             };
             out.push(Line::from(vec![
                 Span::styled(label, t.style("text.muted")),

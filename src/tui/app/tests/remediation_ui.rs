@@ -336,3 +336,18 @@ fn cancel_asks_for_a_reason_and_a_confirmation() {
         })]
     );
 }
+
+/// Sessions that cannot be told apart are named in the queue view, where people decide.
+#[test]
+fn queue_view_says_when_sessions_count_as_one_person() {
+    let mut app = with_queue(vec![item(State::Proposed, false, None)]);
+    app.opts.approver_note = crate::remediation::person::warning(
+        "arn:aws:sts::111111111111:assumed-role/Analyst/alice",
+        &[],
+    );
+    let s = screen(&app);
+    assert!(
+        s.contains("approvals: every session of role arn:aws:iam::111111111111:role/Analyst counts as one person"),
+        "{s}"
+    );
+}
