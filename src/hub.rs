@@ -111,6 +111,8 @@ pub struct Hub {
     history: Vec<crate::posture::history::Point>,
     history_settings: crate::posture::HistorySettings,
     metadata: Option<crate::sources::aws_controls::ControlMetadata>,
+    /// The providers' own scores, by source key.
+    provider_scores: BTreeMap<String, Vec<crate::sources::ProviderScore>>,
 }
 
 /// Posture is O(findings): recomputed at most this often.
@@ -174,6 +176,7 @@ impl Hub {
             history,
             history_settings: crate::posture::HistorySettings::default(),
             metadata: None,
+            provider_scores: BTreeMap::new(),
         };
         hub.publish();
         (hub, rx)
@@ -240,12 +243,14 @@ impl Hub {
             return;
         }
         let findings: Vec<Arc<Finding>> = self.findings.iter().map(|b| b.0.clone()).collect();
-        self.insights = Arc::new(crate::posture::Insights::compute_with(
+        let mut insights = crate::posture::Insights::compute_with(
             &findings,
             self.history.clone(),
             now_ms(),
             self.metadata.as_ref(),
-        ));
+        );
+        insights.provider_scores = self.provider_scores.values().flatten().cloned().collect();
+        self.insights = Arc::new(insights);
         self.insights_stale = false;
         self.insights_at = Some(Instant::now());
     }
@@ -392,6 +397,11 @@ impl Hub {
                     });
                     self.store_result(r);
                 }
+                true
+            }
+            HubInput::Source(SourceEvent::Scores { source, scores }) => {
+                self.provider_scores.insert(source, scores);
+                self.insights_stale = true;
                 true
             }
             HubInput::Source(SourceEvent::Health { source, health }) => {

@@ -38,7 +38,7 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
     if force_demo {
         return Ok(demo(None));
     }
-    if !cfg.aws.is_empty() {
+    if cfg.has_sources() {
         let mut out: Vec<Arc<dyn Source>> = Vec::new();
         let mut automations: HashMap<String, Arc<dyn Automation>> = HashMap::new();
         let mut base = None;
@@ -75,6 +75,7 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
                 out.push(Arc::new(source));
             }
         }
+        out.extend(other_clouds(cfg).await?);
         let targets = Arc::new(match &base {
             Some(b) => Targets::aws(b.clone()),
             None => Targets::Fixed(Arc::new(MemoryAutomation::new(0))),
@@ -120,6 +121,24 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
         ))),
         (None, _) => anyhow::bail!("no config file and no AWS credentials found (use --demo for the demo fleet)"),
     }
+}
+
+/// Azure subscriptions, GCP parents, SARIF paths and GitHub repositories from the config.
+async fn other_clouds(cfg: &Config) -> anyhow::Result<Vec<Arc<dyn Source>>> {
+    let mut out: Vec<Arc<dyn Source>> = Vec::new();
+    for a in &cfg.azure {
+        out.extend(crate::sources::azure::sources(a, &cfg.poll).await?);
+    }
+    for g in &cfg.gcp {
+        out.extend(crate::sources::gcp::sources(g, &cfg.poll).await?);
+    }
+    for s in &cfg.sarif {
+        out.extend(crate::sources::sarif::sources(s).await?);
+    }
+    for g in &cfg.github {
+        out.extend(crate::sources::github::sources(g, &cfg.poll).await?);
+    }
+    Ok(out)
 }
 
 fn demo(notice: Option<String>) -> Setup {

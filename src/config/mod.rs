@@ -6,7 +6,11 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::diag::{Diagnostic, Diagnostics};
+
+mod sources;
+
 use crate::tui::color::ColorSetting;
+pub use sources::{AwsApi, AzureConfig, GcpConfig, GithubConfig, SarifConfig};
 
 pub const ENV_CONFIG: &str = "AGENT_HUBBLE_CONFIG";
 
@@ -21,6 +25,14 @@ pub struct Config {
     pub store: StoreConfig,
     #[serde(default)]
     pub aws: Vec<AwsConfig>,
+    #[serde(default)]
+    pub azure: Vec<AzureConfig>,
+    #[serde(default)]
+    pub gcp: Vec<GcpConfig>,
+    #[serde(default)]
+    pub sarif: Vec<SarifConfig>,
+    #[serde(default)]
+    pub github: Vec<GithubConfig>,
     #[serde(default)]
     pub remediation: RemediationConfig,
     #[serde(default)]
@@ -109,6 +121,9 @@ pub struct AwsConfig {
     pub external_id: Option<String>,
     #[serde(default)]
     pub endpoint_url: Option<Spanned<String>>,
+    /// v1 (ASFF GetFindings, the default), v2 (OCSF GetFindingsV2) or auto.
+    #[serde(default)]
+    pub api: AwsApi,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -251,6 +266,15 @@ impl Config {
         toml::from_str("").expect("empty config parses")
     }
 
+    /// Any source configured (else the console behaves like the aws CLI, or runs the demo).
+    pub fn has_sources(&self) -> bool {
+        !(self.aws.is_empty()
+            && self.azure.is_empty()
+            && self.gcp.is_empty()
+            && self.sarif.is_empty()
+            && self.github.is_empty())
+    }
+
     pub fn load(path: &Path) -> Result<Config, Diagnostics> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Diagnostics(vec![Diagnostic::new(
@@ -337,6 +361,54 @@ impl Config {
                     );
                 }
             }
+        }
+        let mut problems = sources::Problems::new();
+        for a in &self.azure {
+            sources::check_azure(a, &mut problems);
+        }
+        for g in &self.gcp {
+            sources::check_gcp(g, &mut problems);
+        }
+        for s in &self.sarif {
+            sources::check_sarif(s, &mut problems);
+        }
+        for g in &self.github {
+            sources::check_github(g, &mut problems);
+        }
+        // Names are unique per kind: they are part of the source keys.
+        for (kind, names) in [
+            (
+                "azure",
+                self.azure.iter().map(|a| &a.name).collect::<Vec<_>>(),
+            ),
+            ("gcp", self.gcp.iter().map(|a| &a.name).collect()),
+            ("sarif", self.sarif.iter().map(|a| &a.name).collect()),
+            ("github", self.github.iter().map(|a| &a.name).collect()),
+        ] {
+            let mut seen = std::collections::HashMap::new();
+            for n in names {
+                let name = n.get_ref();
+                if name.is_empty()
+                    || !name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                {
+                    problems.push((
+                        n.span(),
+                        format!("{kind} name {name:?} must be non-empty letters, digits, '-', '_' or '.'"),
+                    ));
+                }
+                if let Some(prev) = seen.insert(name.clone(), n.span()) {
+                    let (line, _) = crate::diag::line_col(text, prev.start);
+                    problems.push((
+                        n.span(),
+                        format!("{kind} name {name:?} is already used on line {line}"),
+                    ));
+                }
+            }
+        }
+        for (span, msg) in problems {
+            at(span, msg);
         }
         let role = self.remediation.assume_role.get_ref();
         if self.remediation.enabled && !role.starts_with("arn:") {

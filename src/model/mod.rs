@@ -173,24 +173,106 @@ impl ComplianceStatus {
 pub enum Provider {
     #[serde(rename = "aws-securityhub")]
     AwsSecurityHub,
+    /// The new Security Hub (OCSF, GetFindingsV2).
+    #[serde(rename = "aws-securityhub-v2")]
+    AwsSecurityHubV2,
     #[serde(rename = "azure-defender")]
     AzureDefender,
     #[serde(rename = "gcp-scc")]
     GcpScc,
     #[serde(rename = "sarif")]
     Sarif,
+    #[serde(rename = "github-code-scanning")]
+    GithubCodeScanning,
     #[serde(rename = "demo")]
     Demo,
 }
 
 impl Provider {
+    pub const ALL: [Provider; 7] = [
+        Provider::AwsSecurityHub,
+        Provider::AwsSecurityHubV2,
+        Provider::AzureDefender,
+        Provider::GcpScc,
+        Provider::Sarif,
+        Provider::GithubCodeScanning,
+        Provider::Demo,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Provider::AwsSecurityHub => "aws-securityhub",
+            Provider::AwsSecurityHubV2 => "aws-securityhub-v2",
             Provider::AzureDefender => "azure-defender",
             Provider::GcpScc => "gcp-scc",
             Provider::Sarif => "sarif",
+            Provider::GithubCodeScanning => "github-code-scanning",
             Provider::Demo => "demo",
+        }
+    }
+}
+
+/// Where a finding lives: the column and `cloud:` filter values.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Cloud {
+    #[default]
+    Aws,
+    Azure,
+    Gcp,
+    /// Code scanning (SARIF files, GitHub): the "account" is a repository.
+    Code,
+}
+
+impl Cloud {
+    pub const ALL: [Cloud; 4] = [Cloud::Aws, Cloud::Azure, Cloud::Gcp, Cloud::Code];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cloud::Aws => "aws",
+            Cloud::Azure => "azure",
+            Cloud::Gcp => "gcp",
+            Cloud::Code => "code",
+        }
+    }
+
+    /// Table form: `AWS`, `AZ`, `GCP`, `CODE`.
+    pub fn short(self) -> &'static str {
+        match self {
+            Cloud::Aws => "AWS",
+            Cloud::Azure => "AZ",
+            Cloud::Gcp => "GCP",
+            Cloud::Code => "CODE",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Cloud> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "aws" | "amazon" => Cloud::Aws,
+            "azure" | "az" | "microsoft" => Cloud::Azure,
+            "gcp" | "google" | "gcloud" => Cloud::Gcp,
+            "code" | "sarif" | "github" => Cloud::Code,
+            _ => return None,
+        })
+    }
+
+    /// What "account" means for this cloud (labels in the detail pane and reports).
+    pub fn account_label(self) -> &'static str {
+        match self {
+            Cloud::Aws => "Account",
+            Cloud::Azure => "Subscription",
+            Cloud::Gcp => "Project",
+            Cloud::Code => "Repository",
+        }
+    }
+
+    pub fn region_label(self) -> &'static str {
+        match self {
+            Cloud::Aws => "Region",
+            Cloud::Azure | Cloud::Gcp => "Location",
+            Cloud::Code => "Ref",
         }
     }
 }
@@ -223,6 +305,8 @@ pub struct Finding {
     pub id: String,
     pub product_arn: Text,
     pub provider: Provider,
+    #[serde(default)]
+    pub cloud: Cloud,
     /// Key of the source (account × region poller) that produced it.
     pub source: Text,
     pub account: Text,
@@ -266,6 +350,17 @@ pub struct Finding {
     pub remediation_url: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<Note>,
+    /// The finding in its own console (Azure portal, Cloud console, GitHub), when the
+    /// provider gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<Text>,
+    /// CVE and CWE ids (`CVE-2024-3094`, `CWE-79`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vulns: Vec<Text>,
+    /// Provider-specific fields for the detail pane, in the provider's order:
+    /// (label, value), e.g. ("Intent", "Execution"), ("Finding class", "THREAT").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<(Text, Text)>,
 }
 
 impl Finding {
@@ -294,6 +389,7 @@ impl Finding {
             "id": self.id,
             "product_arn": self.product_arn,
             "provider": self.provider.as_str(),
+            "cloud": self.cloud.as_str(),
             "source": self.source,
             "account": self.account,
             "region": self.region,
@@ -308,6 +404,8 @@ impl Finding {
             "compliance_status": self.compliance.map(|c| c.as_str()),
             "created_at": format_rfc3339(self.created_at),
             "updated_at": format_rfc3339(self.updated_at),
+            "url": self.url,
+            "vulns": self.vulns,
         })
     }
 }
@@ -319,14 +417,12 @@ mod tests {
 
     #[test]
     fn provider_names_agree() {
-        for p in [
-            Provider::AwsSecurityHub,
-            Provider::AzureDefender,
-            Provider::GcpScc,
-            Provider::Sarif,
-            Provider::Demo,
-        ] {
+        for p in Provider::ALL {
             assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+        for c in Cloud::ALL {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+            assert_eq!(Cloud::parse(c.short()), Some(c));
         }
     }
 

@@ -86,6 +86,11 @@ pub enum SourceEvent {
         source: String,
         health: Health,
     },
+    /// The provider's own scores (Azure secure score), after a full sync.
+    Scores {
+        source: String,
+        scores: Vec<crate::sources::ProviderScore>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -266,7 +271,7 @@ impl SourceTask {
         let started_at = now_ms();
         let started = tokio::time::Instant::now();
         let query = match (kind, self.watermark) {
-            (SyncKind::Incremental, Some(w)) => {
+            (SyncKind::Incremental, Some(w)) if self.source.incremental() => {
                 Query::UpdatedSince(w - self.settings.overlap.as_millis() as i64)
             }
             _ => Query::Full {
@@ -315,6 +320,18 @@ impl SourceTask {
         };
         if collect_ids {
             self.last_full = Some(started);
+            match self.source.scores().await {
+                Ok(scores) if !scores.is_empty() => {
+                    let ev = SourceEvent::Scores {
+                        source: self.key(),
+                        scores,
+                    };
+                    self.tx.send(ev).await.map_err(|_| Stop::Closed)?;
+                }
+                Ok(_) => {}
+                // Scores are extra: a failure is logged, the findings still count.
+                Err(e) => tracing::warn!(source = %self.key(), "provider scores: {e}"),
+            }
         }
         let ev = SourceEvent::SyncDone {
             source: self.key(),

@@ -20,6 +20,8 @@ pub struct Insights {
     /// Where control metadata came from: "derived from findings" unless the API answered.
     pub metadata: String,
     pub computed_at: i64,
+    /// Scores the providers compute themselves (Azure secure score), per source.
+    pub provider_scores: Vec<crate::sources::ProviderScore>,
 }
 
 impl Insights {
@@ -39,6 +41,7 @@ impl Insights {
             history,
             metadata: metadata_label(meta),
             computed_at: now,
+            provider_scores: Vec::new(),
         }
     }
 }

@@ -65,6 +65,17 @@ struct Asff<'a> {
     record_state: Option<Str<'a>>,
     #[serde(borrow, default)]
     note: Option<AsffNote<'a>>,
+    #[serde(borrow, default)]
+    source_url: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    vulnerabilities: Vec<AsffVulnerability<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AsffVulnerability<'a> {
+    #[serde(borrow, default)]
+    id: Option<Str<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -426,6 +437,20 @@ fn convert(a: Asff<'_>, source: &str) -> Result<Finding, String> {
         remediation_text: rec_text,
         remediation_url: rec_url,
         note,
+        url: a
+            .source_url
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            .map(intern),
+        vulns: a
+            .vulnerabilities
+            .iter()
+            .filter_map(|v| v.id.as_deref())
+            .filter(|v| !v.is_empty())
+            .map(intern)
+            .collect(),
+        cloud: crate::model::Cloud::Aws,
+        details: Vec::new(),
     })
 }
 

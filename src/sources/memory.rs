@@ -178,5 +178,9 @@ pub fn sample_finding(n: usize, updated_at: i64) -> Finding {
         remediation_text: None,
         remediation_url: None,
         note: None,
+        cloud: Cloud::Aws,
+        url: None,
+        vulns: Vec::new(),
+        details: Vec::new(),
     }
 }

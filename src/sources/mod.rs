@@ -4,8 +4,12 @@
 pub mod asff;
 pub mod aws_controls;
 pub mod aws_securityhub;
+pub mod azure;
 pub mod demo;
+pub mod gcp;
+pub mod github;
 pub mod memory;
+pub mod sarif;
 
 use std::fmt;
 
@@ -101,6 +105,35 @@ pub const SECURITY_HUB_GET_FINDINGS: RateLimit = RateLimit {
     burst: 6,
 };
 
+/// A score the provider computes itself (Azure secure score), shown beside the scores the
+/// console computes from findings.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ProviderScore {
+    pub cloud: crate::model::Cloud,
+    /// e.g. "Azure secure score".
+    pub name: String,
+    /// The scope it covers (a subscription id) and its display name.
+    pub scope: String,
+    pub scope_name: String,
+    pub current: f64,
+    pub max: f64,
+    /// 0–100 as the provider shows it.
+    pub percentage: f64,
+    pub controls: Vec<ProviderControlScore>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ProviderControlScore {
+    pub id: String,
+    pub name: String,
+    pub current: f64,
+    pub max: f64,
+    pub percentage: f64,
+    pub healthy: u32,
+    pub unhealthy: u32,
+    pub not_applicable: u32,
+}
+
 /// One provider endpoint (an AWS account × region, an Azure subscription, a SARIF file …).
 pub trait Source: Send + Sync + 'static {
     fn info(&self) -> &SourceInfo;
@@ -122,5 +155,22 @@ pub trait Source: Send + Sync + 'static {
 
     fn rate_limit(&self) -> RateLimit {
         SECURITY_HUB_GET_FINDINGS
+    }
+
+    /// False when the provider cannot list by update time: every poll is then a full read
+    /// (which also catches removals and edits made elsewhere).
+    fn incremental(&self) -> bool {
+        true
+    }
+
+    /// Scores the provider computes itself, read after each full sync (None: it has none).
+    fn scores(&self) -> BoxFuture<'_, Result<Vec<ProviderScore>, SourceError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// Which API the source uses, for the status bar (e.g. "v2 (OCSF)"); None when there is
+    /// only one.
+    fn api(&self) -> Option<String> {
+        None
     }
 }

@@ -45,6 +45,7 @@ fn posture_snapshot() -> Arc<Snapshot> {
         history,
         metadata: "derived from findings".into(),
         computed_at: NOW,
+        provider_scores: Vec::new(),
     };
     let mut s = (*snapshot(HealthState::Ok, None)).clone();
     s.findings = Arc::new(list);
