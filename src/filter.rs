@@ -6,8 +6,12 @@
 
 use std::fmt;
 
-use crate::model::{ComplianceStatus, Finding, RecordState, Severity, Workflow};
+use crate::model::{Cloud, ComplianceStatus, Finding, RecordState, Severity, Workflow};
 use crate::suggest::edit_distance;
+
+mod text;
+
+use text::{contains_ci, eq_ci, starts_with_ci};
 
 /// A parse error at a 1-based character column of the input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -111,6 +115,11 @@ enum Field {
     Standard,
     Source,
     Age,
+    Cloud,
+    Tool,
+    Repo,
+    File,
+    Vuln,
 }
 
 /// Field names and aliases; the first spelling of each field is its canonical one.
@@ -133,6 +142,11 @@ const FIELDS: &[(&str, Field)] = &[
     ("std", Field::Standard), ("standard", Field::Standard),
     ("source", Field::Source),
     ("age", Field::Age),
+    ("cloud", Field::Cloud),
+    ("tool", Field::Tool),
+    ("repo", Field::Repo), ("repository", Field::Repo),
+    ("file", Field::File), ("path", Field::File),
+    ("cwe", Field::Vuln), ("cve", Field::Vuln), ("vuln", Field::Vuln),
 ];
 
 impl Field {
@@ -149,6 +163,7 @@ impl Field {
             Field::Workflow => "a workflow status (new, notified, resolved, suppressed)",
             Field::State => "a record state (active, archived)",
             Field::Compliance => "a compliance status (passed, warning, failed, not_available)",
+            Field::Cloud => "a cloud (aws, azure, gcp, code)",
             _ => "an age; try age:<7d or age:>12h (units m, h, d, w)",
         }
     }
@@ -194,6 +209,7 @@ impl Term {
                     Some(Field::Sev) => Some(f.severity as u8),
                     Some(Field::Workflow) => Some(f.workflow as u8),
                     Some(Field::State) => Some(f.record_state as u8),
+                    Some(Field::Cloud) => Some(f.cloud as u8),
                     _ => f.compliance.map(|c| c as u8),
                 };
                 v.is_some_and(|v| mask & bit(v) != 0)
@@ -235,8 +251,39 @@ fn text_matches(field: Field, f: &Finding, n: &Needle) -> bool {
         Field::Generator => contains_ci(&f.generator_id, n),
         Field::Standard => f.standards.iter().any(|s| contains_ci(s, n)),
         Field::Source => contains_ci(&f.source, n),
+        // Code findings: the tool is the product, the repository the account.
+        Field::Tool => contains_ci(&f.product_name, n),
+        Field::Repo => f.cloud == Cloud::Code && contains_ci(&f.account, n),
+        Field::File => f
+            .resources
+            .iter()
+            .any(|r| &*r.kind == "File" && contains_ci(&r.id, n)),
+        // `cwe:79` finds CWE-79 (and not CWE-790: whole ids or prefixes with `*`).
+        Field::Vuln => f.vulns.iter().any(|v| vuln_matches(v, n)),
         // Enum and age fields never become text tests.
-        Field::Sev | Field::Workflow | Field::State | Field::Compliance | Field::Age => false,
+        Field::Sev
+        | Field::Workflow
+        | Field::State
+        | Field::Compliance
+        | Field::Age
+        | Field::Cloud => false,
+    }
+}
+
+/// A CVE/CWE id against `cwe:79`, `cwe:CWE-79`, `cve:2024-3094` or a prefix `CVE-2024-*`.
+fn vuln_matches(v: &str, n: &Needle) -> bool {
+    let bare = |s: &str| {
+        let l = s.to_ascii_lowercase();
+        l.strip_prefix("cwe-")
+            .or_else(|| l.strip_prefix("cve-"))
+            .map(str::to_owned)
+            .unwrap_or(l)
+    };
+    let (have, want) = (bare(v), bare(&n.lower));
+    if n.prefix {
+        have.starts_with(&want)
+    } else {
+        have == want
     }
 }
 
@@ -252,85 +299,8 @@ fn free_matches(f: &Finding, n: &Needle) -> bool {
             .any(|r| contains_ci(&r.kind, n) || contains_ci(&r.id, n))
         || contains_ci(&f.generator_id, n)
         || contains_ci(&f.id, n)
+        || f.vulns.iter().any(|v| contains_ci(v, n))
         || contains_ci(&f.description, n)
-}
-
-/// Case-insensitive substring; allocates only for non-ASCII haystacks.
-fn contains_ci(hay: &str, n: &Needle) -> bool {
-    if n.ascii {
-        // ASCII bytes never occur inside multi-byte UTF-8 sequences, so a byte hit is real.
-        if find_ascii_ci(hay.as_bytes(), n.lower.as_bytes()) {
-            return true;
-        }
-    }
-    // Unicode folding can still map non-ASCII text onto the needle (e.g. the Kelvin sign to `k`).
-    !hay.is_ascii() && hay.to_lowercase().contains(&*n.lower)
-}
-
-fn starts_with_ci(hay: &str, n: &Needle) -> bool {
-    let nb = n.lower.as_bytes();
-    if hay.is_ascii() {
-        n.ascii && hay.len() >= nb.len() && hay.as_bytes()[..nb.len()].eq_ignore_ascii_case(nb)
-    } else {
-        hay.to_lowercase().starts_with(&*n.lower)
-    }
-}
-
-fn eq_ci(hay: &str, n: &Needle) -> bool {
-    if hay.is_ascii() {
-        n.ascii && hay.eq_ignore_ascii_case(&n.lower)
-    } else {
-        hay.to_lowercase() == *n.lower
-    }
-}
-
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-
-/// High bit set in exactly the zero bytes of `x`.
-fn zero_bytes(x: u64) -> u64 {
-    !(((x & HI7) + HI7) | x | HI7)
-}
-
-/// OR-mask and target so that `(b | fold) == target` matches both cases of a letter.
-fn case_pattern(b: u8) -> (u64, u64) {
-    let fold = if b.is_ascii_lowercase() { 0x20 } else { 0 };
-    (LO * fold, LO * u64::from(b))
-}
-
-/// ASCII case-insensitive search for an already lowercased `needle`. Tests 8 start positions
-/// per step by their first and last byte (SWAR), then verifies the middle: ~4x a naive loop.
-fn find_ascii_ci(hay: &[u8], needle: &[u8]) -> bool {
-    let n = needle.len();
-    if n == 0 {
-        return true;
-    }
-    if n > hay.len() {
-        return false;
-    }
-    let (first_fold, first) = case_pattern(needle[0]);
-    let (last_fold, last) = case_pattern(needle[n - 1]);
-    let verify = |j: usize| {
-        hay[j..j + n]
-            .iter()
-            .zip(needle)
-            .all(|(h, m)| h.to_ascii_lowercase() == *m)
-    };
-    let last_start = hay.len() - n;
-    let mut i = 0;
-    while i + 8 <= last_start + 1 {
-        let a = u64::from_le_bytes(hay[i..i + 8].try_into().unwrap_or([0; 8]));
-        let b = u64::from_le_bytes(hay[i + n - 1..i + n + 7].try_into().unwrap_or([0; 8]));
-        let mut m = zero_bytes((a | first_fold) ^ first) & zero_bytes((b | last_fold) ^ last);
-        while m != 0 {
-            if verify(i + (m.trailing_zeros() / 8) as usize) {
-                return true;
-            }
-            m &= m - 1;
-        }
-        i += 8;
-    }
-    (i..=last_start).any(verify)
 }
 
 impl Filter {
@@ -511,6 +481,10 @@ fn build_test(field: Field, items: &[(String, usize)]) -> Result<(Test, Vec<Stri
                 mask |= bit(c as u8);
                 c.as_str().to_ascii_lowercase()
             }),
+            Field::Cloud => Cloud::parse(text).map(|c| {
+                mask |= bit(c as u8);
+                c.as_str().to_string()
+            }),
             Field::Age => parse_age(rest).map(|(ms, unit)| {
                 // A bare `age:7d` means "at most 7 days old".
                 let (op, cmp) = if op.is_empty() { OPS[1] } else { (op, cmp) };
@@ -520,7 +494,7 @@ fn build_test(field: Field, items: &[(String, usize)]) -> Result<(Test, Vec<Stri
             _ => {
                 needles.push(Needle::new(
                     text,
-                    field == Field::Control && text.ends_with('*'),
+                    matches!(field, Field::Control | Field::Vuln) && text.ends_with('*'),
                 ));
                 Some(quote(text, false))
             }
@@ -528,7 +502,9 @@ fn build_test(field: Field, items: &[(String, usize)]) -> Result<(Test, Vec<Stri
         shown.push(value.ok_or_else(|| bad(field.expected()))?);
     }
     let test = match field {
-        Field::Sev | Field::Workflow | Field::State | Field::Compliance => Test::Enum(mask),
+        Field::Sev | Field::Workflow | Field::State | Field::Compliance | Field::Cloud => {
+            Test::Enum(mask)
+        }
         Field::Age => Test::Age(ages),
         _ => Test::Text(needles),
     };

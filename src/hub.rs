@@ -63,6 +63,8 @@ pub struct Snapshot {
     pub store_error: Option<String>,
     /// Posture, statistics and history (recomputed at most every couple of seconds).
     pub insights: Arc<crate::posture::Insights>,
+    /// Which clouds the findings come from (bit `Cloud as u8`).
+    pub clouds: u8,
 }
 
 impl Snapshot {
@@ -455,8 +457,10 @@ impl Hub {
         self.version += 1;
         self.refresh_insights(false);
         let mut counts: HashMap<&str, usize> = HashMap::new();
+        let mut clouds = 0u8;
         for ById(f) in &self.findings {
             *counts.entry(f.source.as_str()).or_default() += 1;
+            clouds |= 1 << (f.cloud as u8);
         }
         let sources: Vec<SourceStatus> = self
             .sources
@@ -477,6 +481,7 @@ impl Hub {
             last_ok,
             store_error: self.store_error.clone(),
             insights: self.insights.clone(),
+            clouds,
         };
         self.tx.send_replace(Arc::new(snap));
     }

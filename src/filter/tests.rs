@@ -1,3 +1,4 @@
+use super::text::find_ascii_ci;
 use super::*;
 
 const NOW: i64 = 1_700_000_000_000;
@@ -252,4 +253,35 @@ fn ascii_search_agrees_with_naive() {
         assert!(!find_ascii_ci(hay, miss.as_bytes()), "{miss}");
     }
     assert!(find_ascii_ci(b"", b"") && !find_ascii_ci(b"ab", b"abc"));
+}
+
+#[test]
+fn cloud_and_code_tokens() {
+    use crate::model::{Cloud, Resource};
+    let mut az = finding();
+    az.cloud = Cloud::Azure;
+    let mut code = finding();
+    code.cloud = Cloud::Code;
+    code.account = "acme/api".into();
+    code.product_name = "CodeQL".into();
+    code.resources = vec![Resource {
+        kind: "File".into(),
+        id: "src/db.py:42".into(),
+        ..Resource::default()
+    }];
+    code.vulns = vec!["CWE-89".into(), "CWE-790".into()];
+    let aws = finding();
+    let m = |q: &str, x: &crate::model::Finding| Filter::parse(q).unwrap().matches(x, 0);
+    assert!(m("cloud:azure", &az) && !m("cloud:azure", &aws) && m("cloud:az,code", &code));
+    assert!(m("-cloud:aws", &code) && !m("-cloud:aws", &aws));
+    assert!(m("tool:codeql repo:acme/ file:db.py", &code));
+    assert!(!m("repo:acme", &aws), "repo: only matches code findings");
+    assert!(m("cwe:89", &code) && m("cwe:CWE-89", &code) && !m("cwe:79", &code));
+    assert!(m("cwe:79*", &code), "prefix finds CWE-790");
+    assert!(m("CWE-89", &code), "free text searches the ids");
+    assert_eq!(
+        Filter::parse("cloud:mars").unwrap_err().to_string(),
+        "column 7: `mars` is not a cloud (aws, azure, gcp, code)"
+    );
+    assert_eq!(Filter::parse("cloud:AZ cve:2024-3094").unwrap().to_string(), "cloud:azure cwe:2024-3094");
 }

@@ -10,6 +10,7 @@ use crate::model::{Finding, RecordState, format_age};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
+    Cloud,
     Severity,
     Account,
     Region,
@@ -22,7 +23,8 @@ pub enum Column {
 }
 
 impl Column {
-    pub const ALL: [Column; 9] = [
+    pub const ALL: [Column; 10] = [
+        Column::Cloud,
         Column::Severity,
         Column::Account,
         Column::Region,
@@ -36,6 +38,7 @@ impl Column {
 
     pub fn header(self) -> &'static str {
         match self {
+            Column::Cloud => "CLOUD",
             Column::Severity => "SEV",
             Column::Account => "ACCOUNT",
             Column::Region => "REGION",
@@ -64,6 +67,7 @@ impl Column {
     /// (minimum width, preferred width, grows with spare space)
     fn widths(self) -> (u16, u16, bool) {
         match self {
+            Column::Cloud => (5, 5, false),
             Column::Severity => (4, 4, false),
             Column::Account => (12, 12, false),
             Column::Region => (9, 14, false),
@@ -87,6 +91,8 @@ impl Column {
             Column::Region => 4,
             Column::Age => 3,
             Column::Product => 2,
+            // Shown where width allows: account and region formats already tell clouds apart.
+            Column::Cloud => 1,
         }
     }
 
@@ -94,6 +100,7 @@ impl Column {
     pub fn text<'a>(self, f: &'a Finding, now: i64) -> std::borrow::Cow<'a, str> {
         use std::borrow::Cow::{Borrowed, Owned};
         match self {
+            Column::Cloud => Borrowed(f.cloud.short()),
             Column::Severity => Borrowed(f.severity.short()),
             Column::Account => Borrowed(&f.account),
             Column::Region => Borrowed(&f.region),
@@ -108,6 +115,7 @@ impl Column {
 
     fn compare(self, a: &Finding, b: &Finding) -> Ordering {
         match self {
+            Column::Cloud => a.cloud.cmp(&b.cloud),
             Column::Severity => a.severity.cmp(&b.severity),
             Column::Account => a.account.cmp(&b.account),
             Column::Region => a.region.cmp(&b.region),
@@ -122,17 +130,19 @@ impl Column {
     }
 }
 
-/// The last path segment of an ARN-like id is what an analyst recognises.
+/// The last path segment of an ARN, an Azure resource id (`/subscriptions/…/vm1`) or a
+/// GCP resource name (`//storage.googleapis.com/bucket`) is what an analyst recognises.
 pub fn short_resource(id: &str) -> &str {
-    if id.starts_with("arn:") {
-        let tail = id.rsplit(':').next().unwrap_or(id);
-        tail.rsplit('/')
-            .next()
-            .filter(|s| !s.is_empty())
-            .unwrap_or(tail)
-    } else {
+    let tail = if id.starts_with("arn:") {
+        id.rsplit(':').next().unwrap_or(id)
+    } else if id.starts_with('/') {
         id
-    }
+    } else {
+        return id;
+    };
+    tail.rsplit('/')
+        .find(|s| !s.is_empty())
+        .unwrap_or(tail)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +175,7 @@ fn sort_key(c: Column, f: &Finding) -> u64 {
         u64::from_be_bytes(b)
     }
     match c {
+        Column::Cloud => f.cloud as u64,
         Column::Severity => f.severity as u64,
         Column::Workflow => f.workflow as u64,
         // Newest first reads as "smallest age first".
@@ -214,7 +225,7 @@ pub fn compute(
         .collect();
     let exact = matches!(
         sort.column,
-        Column::Severity | Column::Workflow | Column::Age
+        Column::Severity | Column::Workflow | Column::Age | Column::Cloud
     );
     let find = |i: u32| &findings[i as usize];
     keyed.sort_unstable_by(|a, b| {
@@ -238,10 +249,13 @@ pub fn compute(
 }
 
 /// Columns that fit `width` (minus the mark gutter), with their widths; spare space goes to
-/// the growing columns.
-pub fn layout(width: u16) -> Vec<(Column, u16)> {
+/// the growing columns. CLOUD only when findings come from more than one cloud.
+pub fn layout(width: u16, several_clouds: bool) -> Vec<(Column, u16)> {
     let avail = width.saturating_sub(2);
-    let mut cols: Vec<Column> = Column::ALL.to_vec();
+    let mut cols: Vec<Column> = Column::ALL
+        .into_iter()
+        .filter(|c| several_clouds || *c != Column::Cloud)
+        .collect();
     let need = |cols: &[Column]| -> u16 {
         cols.iter().map(|c| c.widths().0).sum::<u16>() + cols.len().saturating_sub(1) as u16
     };
@@ -373,19 +387,28 @@ mod tests {
     #[test]
     fn layout_fits_and_keeps_essentials() {
         for w in [80u16, 100, 120, 200] {
-            let cols = layout(w);
+            let cols = layout(w, false);
             let used: u16 = cols.iter().map(|c| c.1).sum::<u16>() + cols.len() as u16 - 1;
             assert_eq!(used, w - 2, "width {w}: {cols:?}");
             assert!(cols.iter().any(|c| c.0 == Column::Severity));
             assert!(cols.iter().any(|c| c.0 == Column::Title));
         }
-        assert_eq!(layout(200).len(), 9);
-        assert!(layout(80).len() < 9);
+        assert_eq!(layout(200, false).len(), 9);
+        assert_eq!(layout(200, true).len(), 10);
+        assert_eq!(layout(200, true)[0].0, Column::Cloud);
+        assert!(layout(80, false).len() < 9);
+        assert!(!layout(80, true).iter().any(|c| c.0 == Column::Cloud), "dropped first");
     }
 
     #[test]
     fn short_resource_names() {
         assert_eq!(short_resource("arn:aws:s3:::bucket-1"), "bucket-1");
+        assert_eq!(
+            short_resource("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"),
+            "vm1"
+        );
+        assert_eq!(short_resource("//storage.googleapis.com/my-bucket"), "my-bucket");
+        assert_eq!(short_resource("src/app.py:12"), "src/app.py:12");
         assert_eq!(
             short_resource("arn:aws:ec2:us-east-1:1:security-group/sg-123"),
             "sg-123"

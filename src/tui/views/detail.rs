@@ -74,13 +74,21 @@ fn summary(f: &Finding, width: usize) -> Vec<(String, String)> {
     add("Workflow", f.workflow.as_str());
     add("Record state", f.record_state.as_str());
     add("Compliance", f.compliance.map_or("-", |c| c.as_str()));
-    add("Account", &f.account);
-    add("Region", &f.region);
+    add("Cloud", f.cloud.short());
+    add(f.cloud.account_label(), &f.account);
+    add(f.cloud.region_label(), &f.region);
     add(
         "Product",
         &format!("{} ({})", f.product_name, f.company_name),
     );
     add("Control", f.control_id.as_deref().unwrap_or("-"));
+    // The provider's own fields (Azure intent, GCP finding class, SARIF rule …).
+    for (k, v) in &f.details {
+        add(k, v);
+    }
+    if !f.vulns.is_empty() {
+        add("CVE / CWE", &f.vulns.join(", "));
+    }
     add("Generator", &f.generator_id);
     add("Created", &format_rfc3339(f.created_at));
     add("Updated", &format_rfc3339(f.updated_at));
@@ -91,7 +99,12 @@ fn summary(f: &Finding, width: usize) -> Vec<(String, String)> {
     add("Requirements", &f.related_requirements.join(", "));
     add("Source", &f.source);
     add("Id", &f.id);
-    add("Product ARN", &f.product_arn);
+    if !f.product_arn.is_empty() {
+        add("Product ARN", &f.product_arn);
+    }
+    if let Some(u) = &f.url {
+        add("Console", u);
+    }
     add(
         "Resource",
         &format!("{} {}", f.resource_type(), f.resource_id()),

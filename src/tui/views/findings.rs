@@ -10,7 +10,7 @@ use crate::sanitize;
 
 pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
     let t = &app.theme;
-    let cols = table::layout(area.width);
+    let cols = table::layout(area.width, app.snapshot.clouds.count_ones() > 1);
     // Header.
     let header = Rect { height: 1, ..area };
     buf.set_style(header, t.style("header"));
