@@ -283,5 +283,8 @@ fn cloud_and_code_tokens() {
         Filter::parse("cloud:mars").unwrap_err().to_string(),
         "column 7: `mars` is not a cloud (aws, azure, gcp, code)"
     );
-    assert_eq!(Filter::parse("cloud:AZ cve:2024-3094").unwrap().to_string(), "cloud:azure cwe:2024-3094");
+    assert_eq!(
+        Filter::parse("cloud:AZ cve:2024-3094").unwrap().to_string(),
+        "cloud:azure cwe:2024-3094"
+    );
 }

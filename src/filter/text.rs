@@ -80,4 +80,3 @@ pub(super) fn find_ascii_ci(hay: &[u8], needle: &[u8]) -> bool {
     }
     (i..=last_start).any(verify)
 }
-

@@ -140,9 +140,7 @@ pub fn short_resource(id: &str) -> &str {
     } else {
         return id;
     };
-    tail.rsplit('/')
-        .find(|s| !s.is_empty())
-        .unwrap_or(tail)
+    tail.rsplit('/').find(|s| !s.is_empty()).unwrap_or(tail)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -397,17 +395,25 @@ mod tests {
         assert_eq!(layout(200, true).len(), 10);
         assert_eq!(layout(200, true)[0].0, Column::Cloud);
         assert!(layout(80, false).len() < 9);
-        assert!(!layout(80, true).iter().any(|c| c.0 == Column::Cloud), "dropped first");
+        assert!(
+            !layout(80, true).iter().any(|c| c.0 == Column::Cloud),
+            "dropped first"
+        );
     }
 
     #[test]
     fn short_resource_names() {
         assert_eq!(short_resource("arn:aws:s3:::bucket-1"), "bucket-1");
         assert_eq!(
-            short_resource("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"),
+            short_resource(
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+            ),
             "vm1"
         );
-        assert_eq!(short_resource("//storage.googleapis.com/my-bucket"), "my-bucket");
+        assert_eq!(
+            short_resource("//storage.googleapis.com/my-bucket"),
+            "my-bucket"
+        );
         assert_eq!(short_resource("src/app.py:12"), "src/app.py:12");
         assert_eq!(
             short_resource("arn:aws:ec2:us-east-1:1:security-group/sg-123"),
