@@ -115,6 +115,8 @@ pub struct Hub {
     metadata: Option<crate::sources::aws_controls::ControlMetadata>,
     /// The providers' own scores, by source key.
     provider_scores: BTreeMap<String, Vec<crate::sources::ProviderScore>>,
+    /// Notes of findings whose provider cannot hold them, kept in the store.
+    local_notes: HashMap<String, Note>,
 }
 
 /// Posture is O(findings): recomputed at most this often.
@@ -161,6 +163,10 @@ impl Hub {
             .as_ref()
             .and_then(|s| s.history().ok())
             .unwrap_or_default();
+        let local_notes = store
+            .as_ref()
+            .and_then(|s| s.local_notes().ok())
+            .unwrap_or_default();
         let (tx, rx) = watch::channel(Arc::new(Snapshot::default()));
         let mut hub = Hub {
             store,
@@ -179,6 +185,7 @@ impl Hub {
             history_settings: crate::posture::HistorySettings::default(),
             metadata: None,
             provider_scores: BTreeMap::new(),
+            local_notes,
         };
         hub.publish();
         (hub, rx)
@@ -344,7 +351,12 @@ impl Hub {
                 }
                 self.insights_stale = true;
                 for n in items {
-                    let f = n.finding;
+                    let mut f = n.finding;
+                    if f.note.is_none()
+                        && let Some(note) = self.local_notes.get(&f.id)
+                    {
+                        f.note = Some(note.clone());
+                    }
                     let same = self
                         .findings
                         .get(f.id.as_str())
@@ -421,8 +433,15 @@ impl Hub {
                     if let Some(ById(mut shared)) = self.findings.take(id.as_str()) {
                         let f = Arc::make_mut(&mut shared);
                         f.workflow = status;
-                        if note.is_some() {
-                            f.note = note.clone();
+                        if let Some(n) = &note {
+                            f.note = Some(n.clone());
+                            if !f.provider.holds_notes() {
+                                self.local_notes.insert(id.clone(), n.clone());
+                                if let Some(store) = self.store.as_ref() {
+                                    let r = store.set_local_note(&id, n);
+                                    self.store_result(r);
+                                }
+                            }
                         }
                         self.findings.insert(ById(shared));
                         changed.push(id);

@@ -238,3 +238,44 @@ fn one_finding_from_two_sources_keeps_the_newest_and_does_not_flip() {
         "the newer copy wins, an older one never replaces it"
     );
 }
+
+/// A note an Azure/GCP/code finding cannot hold is kept in the store and survives the next
+/// poll (which brings the finding without it) and a restart.
+#[test]
+fn notes_the_provider_cannot_hold_are_kept_locally() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let azure = |updated| {
+        let mut n = item(1, "az", updated);
+        n.finding.provider = crate::model::Provider::AzureDefender;
+        n
+    };
+    {
+        let (mut hub, rx) = Hub::new(Some(Store::open(&path).unwrap()), &[info("az")]);
+        hub.apply(upsert("az", vec![azure(1000)]));
+        hub.apply(HubInput::LocalWorkflow {
+            ids: vec!["f-000001".into()],
+            status: Workflow::Resolved,
+            note: Some(Note {
+                text: "fixed the NSG".into(),
+                updated_by: "alice".into(),
+                updated_at: 5,
+            }),
+        });
+        hub.apply(upsert("az", vec![azure(2000)]));
+        hub.publish();
+        let snap = rx.borrow().clone();
+        assert_eq!(
+            snap.findings[0].note.as_ref().unwrap().text,
+            "fixed the NSG"
+        );
+    }
+    let (mut hub, rx) = Hub::new(Some(Store::open(&path).unwrap()), &[info("az")]);
+    hub.apply(upsert("az", vec![azure(3000)]));
+    hub.publish();
+    assert_eq!(
+        rx.borrow().findings[0].note.as_ref().unwrap().text,
+        "fixed the NSG",
+        "after a restart too"
+    );
+}

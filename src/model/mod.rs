@@ -210,6 +210,15 @@ impl Provider {
             Provider::Demo => "demo",
         }
     }
+
+    /// The provider keeps a note with the finding (Security Hub Note, OCSF comment). Notes
+    /// for the others are kept in the store, shown in the detail and audited.
+    pub fn holds_notes(self) -> bool {
+        matches!(
+            self,
+            Provider::AwsSecurityHub | Provider::AwsSecurityHubV2 | Provider::Demo
+        )
+    }
 }
 
 /// Where a finding lives: the column and `cloud:` filter values.

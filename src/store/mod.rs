@@ -83,6 +83,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX remediation_items_finding ON remediation_items(finding_id);
     ALTER TABLE remediation_decisions ADD COLUMN digest TEXT NOT NULL DEFAULT '';
     ALTER TABLE remediation_decisions ADD COLUMN person TEXT NOT NULL DEFAULT '';",
+    // 5: notes for providers that cannot hold them (Azure, GCP, code scanning)
+    "CREATE TABLE local_notes (
+        finding_id TEXT PRIMARY KEY,
+        text TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -310,6 +317,36 @@ impl Store {
             .query_row("SELECT raw FROM findings WHERE id = ?1", [id], |r| r.get(0))
             .optional();
         self.sql(r)
+    }
+
+    /// Keeps a note the provider cannot hold.
+    pub fn set_local_note(&self, id: &str, note: &crate::model::Note) -> Result<(), StoreError> {
+        let r = self.conn.execute(
+            "INSERT OR REPLACE INTO local_notes (finding_id, text, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4)",
+            params![id, note.text, note.updated_by, note.updated_at],
+        );
+        self.sql(r).map(|_| ())
+    }
+
+    /// Every note kept locally, by finding id.
+    pub fn local_notes(
+        &self,
+    ) -> Result<std::collections::HashMap<String, crate::model::Note>, StoreError> {
+        let mut stmt = self.sql(
+            self.conn
+                .prepare("SELECT finding_id, text, updated_by, updated_at FROM local_notes"),
+        )?;
+        let rows = self.sql(stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                crate::model::Note {
+                    text: r.get(1)?,
+                    updated_by: r.get(2)?,
+                    updated_at: r.get(3)?,
+                },
+            ))
+        }))?;
+        Ok(rows.filter_map(Result::ok).collect())
     }
 
     pub fn add_history(&self, p: &crate::posture::history::Point) -> Result<(), StoreError> {
