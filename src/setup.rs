@@ -64,7 +64,7 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
                     );
                 }
                 let sdk = sdk_config(&t).await;
-                let source = SecurityHubSource::new(&t.name, &t.region, &sdk);
+                let source = SecurityHubSource::new(&t.name, &t.region, &sdk).with_api(a.api);
                 automations.insert(
                     source.info().key.clone(),
                     Arc::new(SsmAutomation::new(&sdk)),

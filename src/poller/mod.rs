@@ -53,6 +53,8 @@ pub struct Health {
     /// When the last poll completed (ms).
     pub last_ok: Option<i64>,
     pub failures: u32,
+    /// Which API the source reads, when it has a choice ("v2 (OCSF)").
+    pub api: Option<String>,
 }
 
 impl Default for Health {
@@ -62,6 +64,7 @@ impl Default for Health {
             last_error: None,
             last_ok: None,
             failures: 0,
+            api: None,
         }
     }
 }
@@ -237,6 +240,7 @@ impl SourceTask {
                         last_error: None,
                         last_ok: Some(now_ms()),
                         failures: 0,
+                        api: None,
                     };
                     self.settings.interval
                 }
@@ -253,6 +257,7 @@ impl SourceTask {
                     backoff(&self.settings, self.health.failures)
                 }
             };
+            self.health.api = self.source.api();
             let ev = SourceEvent::Health {
                 source: self.key(),
                 health: self.health.clone(),

@@ -22,11 +22,12 @@ use futures::future::BoxFuture;
 use super::{
     NormalizedPage, Query, Source, SourceError, SourceInfo, WorkflowOutcome, WorkflowUpdate, asff,
 };
+use crate::config::AwsApi;
 use crate::model::{Provider, Workflow, format_rfc3339, now_ms};
 
 /// BatchUpdateFindings takes at most 100 finding identifiers per call.
 pub const BATCH_UPDATE_LIMIT: usize = 100;
-/// GetFindings returns at most 100 findings per page.
+/// GetFindings (and GetFindingsV2) return at most 100 findings per page.
 pub const PAGE_SIZE: i32 = 100;
 
 /// How one configured AWS entry reaches Security Hub.
@@ -81,7 +82,13 @@ pub async fn sdk_config(t: &AwsTarget) -> SdkConfig {
 
 /// Keeps the last response body of the operation it is attached to.
 #[derive(Debug, Clone, Default)]
-struct CaptureBody(Arc<Mutex<Option<Vec<u8>>>>);
+pub(crate) struct CaptureBody(Arc<Mutex<Option<Vec<u8>>>>);
+
+impl CaptureBody {
+    pub(crate) fn take(&self) -> Option<Vec<u8>> {
+        self.0.lock().expect("capture lock").take()
+    }
+}
 
 impl Intercept for CaptureBody {
     fn name(&self) -> &'static str {
@@ -104,6 +111,10 @@ impl Intercept for CaptureBody {
 pub struct SecurityHubSource {
     info: SourceInfo,
     client: Client,
+    /// As configured (v1, v2, auto).
+    api: AwsApi,
+    /// What `auto` settled on (v1 or v2), once asked.
+    resolved: Mutex<Option<AwsApi>>,
 }
 
 impl SecurityHubSource {
@@ -116,6 +127,53 @@ impl SecurityHubSource {
                 region: region.to_string(),
             },
             client: Client::new(config),
+            api: AwsApi::V1,
+            resolved: Mutex::new(None),
+        }
+    }
+
+    /// Reads through GetFindingsV2 (v2), GetFindings (v1), or whichever the account has.
+    pub fn with_api(mut self, api: AwsApi) -> Self {
+        self.api = api;
+        if api == AwsApi::V2 {
+            self.info.provider = Provider::AwsSecurityHubV2;
+        }
+        self
+    }
+
+    /// v1 or v2: for `auto` asked once (and again after an error).
+    async fn effective_api(&self) -> Result<AwsApi, SourceError> {
+        if self.api != AwsApi::Auto {
+            return Ok(self.api);
+        }
+        if let Some(a) = *self.resolved.lock().expect("api lock") {
+            return Ok(a);
+        }
+        let a = if super::aws_v2::has_v2(&self.client).await? {
+            AwsApi::V2
+        } else {
+            AwsApi::V1
+        };
+        tracing::info!(source = %self.info.key, "api = auto: using {a:?}");
+        *self.resolved.lock().expect("api lock") = Some(a);
+        Ok(a)
+    }
+
+    async fn page(
+        &self,
+        query: &Query,
+        token: Option<String>,
+    ) -> Result<NormalizedPage, SourceError> {
+        match self.effective_api().await? {
+            AwsApi::V2 => super::aws_v2::get_page(&self.client, &self.info.key, query, token).await,
+            _ => self.get_page(query, token).await,
+        }
+    }
+
+    async fn update(&self, update: &WorkflowUpdate) -> Result<WorkflowOutcome, SourceError> {
+        match self.effective_api().await? {
+            AwsApi::V2 => super::aws_v2::batch_update(&self.client, update).await,
+            _ => self.batch_update(update).await,
         }
     }
 
@@ -170,14 +228,9 @@ impl SecurityHubSource {
             .send()
             .await
             .map_err(classify)?;
-        let body = capture
-            .0
-            .lock()
-            .expect("capture lock")
-            .take()
-            .ok_or_else(|| {
-                SourceError::Other("GetFindings response body was not captured".into())
-            })?;
+        let body = capture.take().ok_or_else(|| {
+            SourceError::Other("GetFindings response body was not captured".into())
+        })?;
         asff::normalize_page(&body, &self.info.key)
             .map_err(|e| SourceError::Other(format!("GetFindings returned malformed JSON: {e}")))
     }
@@ -299,13 +352,24 @@ impl Source for SecurityHubSource {
         query: &'a Query,
         token: Option<String>,
     ) -> BoxFuture<'a, Result<NormalizedPage, SourceError>> {
-        Box::pin(self.get_page(query, token))
+        Box::pin(self.page(query, token))
     }
 
     fn update_workflow<'a>(
         &'a self,
         update: &'a WorkflowUpdate,
     ) -> BoxFuture<'a, Result<WorkflowOutcome, SourceError>> {
-        Box::pin(self.batch_update(update))
+        Box::pin(self.update(update))
+    }
+
+    fn api(&self) -> Option<String> {
+        let resolved = *self.resolved.lock().expect("api lock");
+        Some(match (self.api, resolved) {
+            (AwsApi::V1, _) => "v1 (ASFF)".into(),
+            (AwsApi::V2, _) => "v2 (OCSF)".into(),
+            (AwsApi::Auto, Some(AwsApi::V2)) => "auto: v2 (OCSF)".into(),
+            (AwsApi::Auto, Some(_)) => "auto: v1 (ASFF, no v2 here)".into(),
+            (AwsApi::Auto, None) => "auto".into(),
+        })
     }
 }

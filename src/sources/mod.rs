@@ -4,11 +4,13 @@
 pub mod asff;
 pub mod aws_controls;
 pub mod aws_securityhub;
+pub mod aws_v2;
 pub mod azure;
 pub mod demo;
 pub mod gcp;
 pub mod github;
 pub mod memory;
+pub mod ocsf;
 pub mod sarif;
 
 use std::fmt;

@@ -39,6 +39,7 @@ fn snapshot(health: HealthState, error: Option<&str>) -> Arc<Snapshot> {
         last_error: error.map(str::to_owned),
         last_ok: Some(NOW - 120_000),
         failures: 0,
+        api: None,
     };
     if health == HealthState::Pending {
         h.last_ok = None;
@@ -59,6 +60,7 @@ fn snapshot(health: HealthState, error: Option<&str>) -> Arc<Snapshot> {
                     last_error: None,
                     last_ok: Some(NOW - 120_000),
                     failures: 0,
+                    api: None,
                 },
                 stale: false,
                 findings: 40,
@@ -538,4 +540,26 @@ fn esc_keeps_the_workflow_note() {
     // Sent: no draft any more.
     key(&mut app, KeyCode::Char('w'));
     assert!(!screen(&app).contains("asked the owner"));
+}
+
+/// The status bar says which Security Hub API the sources read once any is not v1, and the
+/// sources list names it per source.
+#[test]
+fn status_bar_and_sources_name_the_api() {
+    let mut app = app_with(ColorDepth::TrueColor, 120, 30);
+    let mut s = (*app.snapshot).clone();
+    let mut sources = (*s.sources).clone();
+    sources[0].health.api = Some("auto: v2 (OCSF)".into());
+    sources[1].health.api = Some("v1 (ASFF)".into());
+    s.sources = Arc::new(sources);
+    app.update(Msg::Snapshot(Arc::new(s)));
+    assert!(screen(&app).contains("api v1:1 v2:1"), "{}", screen(&app));
+    app.act(crate::tui::keymap::Action::Palette, &mut Vec::new());
+    chars(&mut app, "sources");
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&app);
+    assert!(
+        s.contains("api auto: v2 (OCSF)") && s.contains("api v1 (ASFF)"),
+        "{s}"
+    );
 }

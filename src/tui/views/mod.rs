@@ -215,6 +215,27 @@ fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
             t.style("status.stale"),
         ));
     }
+    // Which Security Hub API the AWS sources read, when any has a choice.
+    let mut apis: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for src in s.sources.iter() {
+        if let Some(a) = src.health.api.as_deref() {
+            let short = if a.contains("v2") {
+                "v2"
+            } else if a == "auto" {
+                "auto"
+            } else {
+                "v1"
+            };
+            *apis.entry(short).or_default() += 1;
+        }
+    }
+    if apis.keys().any(|k| *k != "v1") {
+        let list: Vec<String> = apis.iter().map(|(k, n)| format!("{k}:{n}")).collect();
+        spans.push(Span::styled(
+            format!(" · api {}", list.join(" ")),
+            t.style("statusbar"),
+        ));
+    }
     let stale = s.stale_sources();
     if stale > 0 && total > 0 {
         spans.push(Span::styled(

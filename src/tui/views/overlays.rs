@@ -148,9 +148,14 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
                     ),
                     Span::styled(
                         format!(
-                            "{:>6} findings  last ok {last}{}",
+                            "{:>6} findings  last ok {last}{}{}",
                             s.findings,
-                            if s.stale { "  (cached)" } else { "" }
+                            if s.stale { "  (cached)" } else { "" },
+                            s.health
+                                .api
+                                .as_deref()
+                                .map(|a| format!("  api {a}"))
+                                .unwrap_or_default()
                         ),
                         t.style("text.muted"),
                     ),
