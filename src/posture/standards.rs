@@ -47,7 +47,15 @@ pub const KNOWN: &[(&str, &str, &str)] = &[
 ];
 
 /// Short key for a StandardsId (or an ARN containing one); unknown ids keep their own text.
+/// Other clouds' standards (`gcp/cis/2.0`, `azure/mcsb`) become `gcp-cis-2.0`, `azure-mcsb`.
 pub fn key(standards_id: &str) -> String {
+    if let Some(rest) = standards_id
+        .strip_prefix("gcp/")
+        .or_else(|| standards_id.strip_prefix("azure/"))
+    {
+        let cloud = &standards_id[..standards_id.len() - rest.len() - 1];
+        return format!("{cloud}-{}", rest.replace('/', "-")).to_ascii_lowercase();
+    }
     KNOWN
         .iter()
         .find(|(_, frag, _)| standards_id.ends_with(frag))
@@ -64,10 +72,39 @@ pub fn key(standards_id: &str) -> String {
 }
 
 pub fn name(key: &str) -> String {
+    if let Some(n) = other_cloud_name(key) {
+        return n;
+    }
     KNOWN
         .iter()
         .find(|(k, _, _)| *k == key)
         .map_or_else(|| key.to_string(), |(_, _, n)| n.to_string())
+}
+
+/// GCP compliance standards (SCC `compliances[].standard` + version) and Azure's benchmark,
+/// named with their cloud so they read apart from the AWS ones.
+fn other_cloud_name(key: &str) -> Option<String> {
+    if key == "azure-mcsb" {
+        return Some(
+            "Azure · Microsoft cloud security benchmark (Defender recommendations)".into(),
+        );
+    }
+    let rest = key.strip_prefix("gcp-")?;
+    let (std, version) = rest.split_once('-').unwrap_or((rest, ""));
+    let v = if version.is_empty() {
+        String::new()
+    } else {
+        format!(" v{version}")
+    };
+    let name = match std {
+        "cis" => format!("CIS Google Cloud Platform Foundation Benchmark{v}"),
+        "pci" | "pci_dss" => format!("PCI DSS{v}"),
+        "nist" => format!("NIST SP 800-53{v}"),
+        "iso" | "iso_27001" => format!("ISO/IEC 27001{v}"),
+        "owasp" => format!("OWASP Top Ten{v}"),
+        other => format!("{}{v}", other.to_ascii_uppercase()),
+    };
+    Some(format!("GCP · {name}"))
 }
 
 /// Accepts `fsbp`, `cis-1.4`, `pci-4.0`, `pci-4.0.1`, `nist-800-53`, a fragment or a full name.
@@ -103,5 +140,12 @@ mod tests {
         assert_eq!(parse("nist-800-53"), Some("nist-800-53"));
         assert_eq!(parse("nope"), None);
         assert_eq!(name("cis-1.4"), "CIS AWS Foundations Benchmark v1.4.0");
+        assert_eq!(key("gcp/cis/2.0"), "gcp-cis-2.0");
+        assert_eq!(
+            name("gcp-cis-2.0"),
+            "GCP · CIS Google Cloud Platform Foundation Benchmark v2.0"
+        );
+        assert_eq!(key("azure/mcsb"), "azure-mcsb");
+        assert!(name("azure-mcsb").starts_with("Azure · "));
     }
 }

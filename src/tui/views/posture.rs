@@ -154,6 +154,7 @@ fn scores(area: Rect, buf: &mut Buffer, app: &App) {
         y += 1;
     }
     y += 1;
+    y = provider_scores(area, buf, app, y, bar_w);
     let meta = format!("control metadata: {}", app.snapshot.insights.metadata);
     line(
         buf,
@@ -161,6 +162,68 @@ fn scores(area: Rect, buf: &mut Buffer, app: &App) {
         y,
         vec![Span::styled(sanitize::fit(&meta, w), t.style("text.muted"))],
     );
+}
+
+/// Scores the providers compute themselves (Azure secure score per subscription, the
+/// portal's numbers), with each subscription's weakest controls.
+fn provider_scores(area: Rect, buf: &mut Buffer, app: &App, mut y: u16, bar_w: usize) -> u16 {
+    let t = &app.theme;
+    let scores = &app.snapshot.insights.provider_scores;
+    if scores.is_empty() {
+        return y;
+    }
+    line(
+        buf,
+        area,
+        y,
+        vec![Span::styled("Provider scores", t.style("title"))],
+    );
+    y += 1;
+    for s in scores {
+        let name = format!("{} · {} {}", s.cloud.short(), s.name, s.scope_name);
+        line(
+            buf,
+            area,
+            y,
+            vec![
+                Span::styled(sanitize::fit(&name, 46), t.style("text")),
+                Span::styled(
+                    format!(" {:>3.0}% ", s.percentage),
+                    t.style("text.emphasis"),
+                ),
+                Span::raw(format!("{} ", bar(app, s.percentage, 100.0, bar_w))),
+                Span::styled(
+                    format!("{:.1}/{:.0} points", s.current, s.max),
+                    t.style("text.muted"),
+                ),
+            ],
+        );
+        y += 1;
+        let mut weakest: Vec<_> = s.controls.iter().filter(|c| c.max > 0.0).collect();
+        weakest.sort_by(|a, b| a.percentage.total_cmp(&b.percentage));
+        for c in weakest.iter().take(3) {
+            let text = format!(
+                "  {:<44} {:>3.0}%  {:.1}/{:.0}  unhealthy {} healthy {}",
+                sanitize::fit(&c.name, 44),
+                c.percentage,
+                c.current,
+                c.max,
+                c.unhealthy,
+                c.healthy
+            );
+            line(
+                buf,
+                area,
+                y,
+                vec![Span::styled(
+                    sanitize::fit(&text, usize::from(area.width)),
+                    t.style("text.muted"),
+                )],
+            );
+            y += 1;
+        }
+    }
+    y + 1
 }
 
 fn standard_key(app: &App) -> (String, String) {

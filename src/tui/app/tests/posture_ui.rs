@@ -175,3 +175,52 @@ fn the_demo_fleet_has_a_meaningful_posture() {
         current.scores["summary"]
     );
 }
+
+/// The providers' own scores (Azure secure score) show beside the standards, labelled by
+/// cloud, with each subscription's weakest controls.
+#[test]
+fn provider_scores_show_beside_the_standards() {
+    use crate::sources::{ProviderControlScore, ProviderScore};
+    let mut s = (*posture_snapshot()).clone();
+    let mut ins = (*s.insights).clone();
+    let control = |name: &str, current: f64, max: f64| ProviderControlScore {
+        id: name.into(),
+        name: name.into(),
+        current,
+        max,
+        percentage: 100.0 * current / max,
+        healthy: 1,
+        unhealthy: 2,
+        not_applicable: 0,
+    };
+    ins.provider_scores = vec![ProviderScore {
+        cloud: crate::model::Cloud::Azure,
+        name: "Azure secure score".into(),
+        scope: "00000000-0000-0000-0000-000000000001".into(),
+        scope_name: "Contoso Production".into(),
+        current: 23.5,
+        max: 37.0,
+        percentage: 63.5,
+        controls: vec![
+            control("Enable MFA", 0.0, 10.0),
+            control("Secure management ports", 6.0, 8.0),
+            control("Encrypt data in transit", 2.67, 4.0),
+        ],
+    }];
+    s.insights = Arc::new(ins);
+    let mut app = app_with(ColorDepth::TrueColor, 160, 48);
+    app.update(Msg::Snapshot(Arc::new(s)));
+    key(&mut app, KeyCode::Char('P'));
+    let text = screen(&app);
+    assert!(
+        text.contains("AZ · Azure secure score Contoso Production"),
+        "{text}"
+    );
+    assert!(
+        text.contains(" 64% ") && text.contains("23.5/37 points"),
+        "{text}"
+    );
+    let mfa = text.find("Enable MFA").unwrap();
+    let transit = text.find("Encrypt data in transit").unwrap();
+    assert!(mfa < transit, "weakest control first");
+}
