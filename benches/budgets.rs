@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 use agent_hubble::hub::{Hub, HubInput, Snapshot};
 use agent_hubble::model::Finding;
 use agent_hubble::poller::SourceEvent;
+use agent_hubble::query::{self as table, Sort};
 use agent_hubble::sources::SourceInfo;
 use agent_hubble::sources::asff::normalize_page;
 use agent_hubble::sources::demo::DemoFleet;
 use agent_hubble::tui::app::{App, Msg, Options};
-use agent_hubble::tui::table::{self, Sort};
 use ratatui::Terminal;
 
 const NOW: i64 = 1_763_800_000_000;

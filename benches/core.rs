@@ -8,9 +8,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 use agent_hubble::filter::Filter;
 use agent_hubble::model::Finding;
+use agent_hubble::query::{self as table, Column, Sort};
 use agent_hubble::sources::asff::normalize_page;
 use agent_hubble::sources::demo::DemoFleet;
-use agent_hubble::tui::table::{self, Column, Sort};
 
 const NOW: i64 = 1_763_800_000_000;
 

@@ -10,9 +10,9 @@ use crate::config::{Config, Paths};
 use crate::filter::Filter;
 use crate::model::{Finding, RecordState, now_ms};
 use crate::poller::fetch_all;
+use crate::query::{self as table, Column, Sort};
 use crate::sanitize;
 use crate::sources::Query;
-use crate::tui::table::{self, Column, Sort};
 
 /// Polls every source once and prints what they returned. Exit 1 if any source failed
 /// (after printing the others), 2 for bad input.

@@ -12,6 +12,7 @@ pub mod hub;
 pub mod model;
 pub mod poller;
 pub mod posture;
+pub mod query;
 pub mod remediation;
 pub mod sanitize;
 pub mod setup;

@@ -142,7 +142,7 @@ fn print_items(items: &[Item], format: Format) -> std::io::Result<()> {
                     sanitize::fit(i.state.as_str(), 10),
                     sanitize::fit(&p.control, 12),
                     sanitize::fit(&p.account, 12),
-                    sanitize::fit(crate::tui::table::short_resource(&p.resource_id), 28),
+                    sanitize::fit(crate::query::short_resource(&p.resource_id), 28),
                     sanitize::fit(&format!("{}/{}", i.approvals(), p.approvals_required), 9),
                     sanitize::fit(&format_age(now, i.created_at), 5),
                     sanitize::fit(i.requester.short(), 20),

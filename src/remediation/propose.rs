@@ -61,7 +61,7 @@ pub fn build(
             tags,
         },
     );
-    let resource_name = crate::tui::table::short_resource(finding.resource_id()).to_string();
+    let resource_name = crate::query::short_resource(finding.resource_id()).to_string();
     Ok(Proposal {
         finding_id: finding.id.clone(),
         product_arn: finding.product_arn.to_string(),

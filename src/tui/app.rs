@@ -11,11 +11,11 @@ use super::dialogs::Draft;
 use super::dialogs::{Palette, WorkflowDialog};
 use super::keymap::{Action, Keymap};
 use super::rem_dialogs::{CancelDialog, DecisionDialog, PreviewDialog};
-use super::table::{self, Column, Sort};
 use super::theme::Theme;
 use crate::filter::Filter;
 use crate::hub::Snapshot;
 use crate::model::Finding;
+use crate::query::{self as table, Column, Sort};
 use crate::remediation::service::QueueView;
 
 pub const MIN_WIDTH: u16 = 80;
@@ -99,6 +99,8 @@ pub struct App {
     pub marks: HashSet<String>,
     pub filter_text: String,
     pub filter: Filter,
+    /// The filter in force when the `/` prompt opened: Esc goes back to it.
+    pub filter_before: String,
     pub sort: Sort,
     pub show_archived: bool,
     pub frozen: bool,
@@ -152,6 +154,7 @@ impl App {
             marks: HashSet::new(),
             filter_text: String::new(),
             filter: Filter::default(),
+            filter_before: String::new(),
             sort: Sort::default(),
             show_archived: false,
             frozen: false,
@@ -477,6 +480,7 @@ impl App {
                 }
             }
             Action::Filter => {
+                self.filter_before = self.filter_text.clone();
                 let mut ta = TextArea::new(vec![self.filter_text.clone()]);
                 ta.move_cursor(ratatui_textarea::CursorMove::End);
                 self.overlay = Overlay::Filter(ta);
@@ -510,11 +514,16 @@ impl App {
             }
             Action::ClearMarks => self.marks.clear(),
             Action::SortNext => {
-                let i = Column::ALL
+                // Only the columns on screen, each starting in its natural direction.
+                let shown = self.shown_columns();
+                let next = shown
                     .iter()
                     .position(|c| *c == self.sort.column)
-                    .unwrap_or(0);
-                self.sort.column = Column::ALL[(i + 1) % Column::ALL.len()];
+                    .map_or(shown[0], |i| shown[(i + 1) % shown.len()]);
+                self.sort = Sort {
+                    column: next,
+                    descending: next.first_descending(),
+                };
                 self.recompute();
             }
             Action::SortReverse => {
@@ -558,6 +567,14 @@ impl App {
             }
             Action::NextTab | Action::PrevTab | Action::ScrollLeft | Action::ScrollRight => {}
         }
+    }
+
+    /// The table's columns at the current width.
+    pub fn shown_columns(&self) -> Vec<Column> {
+        super::table::layout(self.size.0, self.snapshot.clouds.count_ones() > 1)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect()
     }
 
     fn move_by(&mut self, delta: isize) {

@@ -1,249 +1,37 @@
-//! The findings table model: which findings are shown, in which order, and which columns
-//! fit. Filtering and sorting work on indices into the snapshot; cell text is only built for
-//! the visible rows.
+//! Which columns of the findings table fit the terminal, and how wide.
 
-use std::cmp::Ordering;
-use std::sync::Arc;
+use crate::query::Column;
 
-use crate::filter::Filter;
-use crate::model::{Finding, RecordState, format_age};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Column {
-    Cloud,
-    Severity,
-    Account,
-    Region,
-    Product,
-    Control,
-    Resource,
-    Title,
-    Age,
-    Workflow,
-}
-
-impl Column {
-    pub const ALL: [Column; 10] = [
-        Column::Cloud,
-        Column::Severity,
-        Column::Account,
-        Column::Region,
-        Column::Product,
-        Column::Control,
-        Column::Resource,
-        Column::Title,
-        Column::Age,
-        Column::Workflow,
-    ];
-
-    pub fn header(self) -> &'static str {
-        match self {
-            Column::Cloud => "CLOUD",
-            Column::Severity => "SEV",
-            Column::Account => "ACCOUNT",
-            Column::Region => "REGION",
-            Column::Product => "PRODUCT",
-            Column::Control => "CONTROL",
-            Column::Resource => "RESOURCE",
-            Column::Title => "TITLE",
-            Column::Age => "AGE",
-            Column::Workflow => "STATUS",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Column> {
-        let s = s.to_ascii_lowercase();
-        Column::ALL.into_iter().find(|c| {
-            c.header().eq_ignore_ascii_case(&s)
-                || matches!(
-                    (c, s.as_str()),
-                    (Column::Severity, "severity")
-                        | (Column::Workflow, "workflow" | "wf")
-                        | (Column::Account, "acct")
-                )
-        })
-    }
-
-    /// (minimum width, preferred width, grows with spare space)
-    fn widths(self) -> (u16, u16, bool) {
-        match self {
-            Column::Cloud => (5, 5, false),
-            Column::Severity => (4, 4, false),
-            Column::Account => (12, 12, false),
-            Column::Region => (9, 14, false),
-            Column::Product => (8, 14, false),
-            Column::Control => (7, 12, false),
-            Column::Resource => (12, 30, true),
-            Column::Title => (16, 40, true),
-            Column::Age => (3, 4, false),
-            Column::Workflow => (8, 10, false),
-        }
-    }
-
-    /// Lower is dropped first when the terminal is narrow.
-    fn priority(self) -> u8 {
-        match self {
-            Column::Severity | Column::Title => 9,
-            Column::Account => 8,
-            Column::Workflow => 7,
-            Column::Control => 6,
-            Column::Resource => 5,
-            Column::Region => 4,
-            Column::Age => 3,
-            Column::Product => 2,
-            // Shown where width allows: account and region formats already tell clouds apart.
-            Column::Cloud => 1,
-        }
-    }
-
-    /// Cell text (unsanitised; the view sanitises and fits it).
-    pub fn text<'a>(self, f: &'a Finding, now: i64) -> std::borrow::Cow<'a, str> {
-        use std::borrow::Cow::{Borrowed, Owned};
-        match self {
-            Column::Cloud => Borrowed(f.cloud.short()),
-            Column::Severity => Borrowed(f.severity.short()),
-            Column::Account => Borrowed(&f.account),
-            Column::Region => Borrowed(&f.region),
-            Column::Product => Borrowed(&f.product_name),
-            Column::Control => Borrowed(f.control_id.as_deref().unwrap_or("-")),
-            Column::Resource => Borrowed(short_resource(f.resource_id())),
-            Column::Title => Borrowed(&f.title),
-            Column::Age => Owned(format_age(now, f.created_at)),
-            Column::Workflow => Borrowed(f.workflow.as_str()),
-        }
-    }
-
-    fn compare(self, a: &Finding, b: &Finding) -> Ordering {
-        match self {
-            Column::Cloud => a.cloud.cmp(&b.cloud),
-            Column::Severity => a.severity.cmp(&b.severity),
-            Column::Account => a.account.cmp(&b.account),
-            Column::Region => a.region.cmp(&b.region),
-            Column::Product => a.product_name.cmp(&b.product_name),
-            Column::Control => a.control_id.cmp(&b.control_id),
-            Column::Resource => a.resource_id().cmp(b.resource_id()),
-            Column::Title => a.title.cmp(&b.title),
-            // Newest first reads as "smallest age first".
-            Column::Age => b.created_at.cmp(&a.created_at),
-            Column::Workflow => a.workflow.cmp(&b.workflow),
-        }
-    }
-}
-
-/// The last path segment of an ARN, an Azure resource id (`/subscriptions/…/vm1`) or a
-/// GCP resource name (`//storage.googleapis.com/bucket`) is what an analyst recognises.
-pub fn short_resource(id: &str) -> &str {
-    let tail = if id.starts_with("arn:") {
-        id.rsplit(':').next().unwrap_or(id)
-    } else if id.starts_with('/') {
-        id
-    } else {
-        return id;
-    };
-    tail.rsplit('/').find(|s| !s.is_empty()).unwrap_or(tail)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sort {
-    pub column: Column,
-    pub descending: bool,
-}
-
-impl Default for Sort {
-    fn default() -> Self {
-        Sort {
-            column: Column::Severity,
-            descending: true,
-        }
-    }
-}
-
-/// Maps i64 onto u64 keeping the order (flip the sign bit).
-fn ordered(x: i64) -> u64 {
-    (x as u64) ^ (1 << 63)
-}
-
-/// An integer that orders like the column (strings by their first eight bytes), so most
-/// comparisons during a sort touch no finding memory.
-fn sort_key(c: Column, f: &Finding) -> u64 {
-    fn prefix(s: &str) -> u64 {
-        let mut b = [0u8; 8];
-        let n = s.len().min(8);
-        b[..n].copy_from_slice(&s.as_bytes()[..n]);
-        u64::from_be_bytes(b)
-    }
+/// (minimum width, preferred width, grows with spare space)
+fn col_widths(c: Column) -> (u16, u16, bool) {
     match c {
-        Column::Cloud => f.cloud as u64,
-        Column::Severity => f.severity as u64,
-        Column::Workflow => f.workflow as u64,
-        // Newest first reads as "smallest age first".
-        Column::Age => u64::MAX - ordered(f.created_at),
-        Column::Account => prefix(&f.account),
-        Column::Region => prefix(&f.region),
-        Column::Product => prefix(&f.product_name),
-        // `None` sorts first, as `Option`'s order does.
-        Column::Control => f.control_id.as_deref().map_or(0, |c| prefix(c).max(1)),
-        Column::Resource => prefix(f.resource_id()),
-        Column::Title => prefix(&f.title),
+        Column::Cloud => (5, 5, false),
+        Column::Severity => (4, 4, false),
+        Column::Account => (12, 12, false),
+        Column::Region => (9, 14, false),
+        Column::Product => (8, 14, false),
+        Column::Control => (7, 12, false),
+        Column::Resource => (12, 30, true),
+        Column::Title => (16, 40, true),
+        Column::Age => (3, 4, false),
+        Column::Workflow => (8, 10, false),
     }
 }
 
-/// The last eight bytes of an id: where ARN-style ids differ, so ties between findings
-/// resolve without reading the whole (long, common-prefixed) id.
-pub fn id_key(id: &str) -> u64 {
-    let b = id.as_bytes();
-    let tail = &b[b.len().saturating_sub(8)..];
-    let mut k = [0u8; 8];
-    k[8 - tail.len()..].copy_from_slice(tail);
-    u64::from_be_bytes(k)
-}
-
-/// Indices of the findings that pass the filter, in sort order. Ties break on newest
-/// update, then on the id (its tail first), so the order is stable between snapshots.
-pub fn compute(
-    findings: &[Arc<Finding>],
-    filter: &Filter,
-    sort: Sort,
-    show_archived: bool,
-    now: i64,
-) -> Vec<u32> {
-    // (primary key, newest-first key, index): sorted as integers; the full comparison only
-    // runs when both keys tie.
-    let mut keyed: Vec<(u64, u64, u64, u32)> = findings
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| {
-            (show_archived || f.record_state == RecordState::Active) && filter.matches(f, now)
-        })
-        .map(|(i, f)| {
-            let k = sort_key(sort.column, f);
-            let k = if sort.descending { u64::MAX - k } else { k };
-            (k, u64::MAX - ordered(f.updated_at), id_key(&f.id), i as u32)
-        })
-        .collect();
-    let exact = matches!(
-        sort.column,
-        Column::Severity | Column::Workflow | Column::Age | Column::Cloud
-    );
-    let find = |i: u32| &findings[i as usize];
-    keyed.sort_unstable_by(|a, b| {
-        let full = || {
-            let o = sort.column.compare(find(a.3), find(b.3));
-            if sort.descending { o.reverse() } else { o }
-        };
-        a.0.cmp(&b.0)
-            .then_with(|| {
-                if exact {
-                    std::cmp::Ordering::Equal
-                } else {
-                    full()
-                }
-            })
-            .then_with(|| a.1.cmp(&b.1))
-            .then_with(|| a.2.cmp(&b.2))
-            .then_with(|| find(a.3).id.cmp(&find(b.3).id))
-    });
-    keyed.into_iter().map(|k| k.3).collect()
+/// Lower is dropped first when the terminal is narrow.
+fn priority(c: Column) -> u8 {
+    match c {
+        Column::Severity | Column::Title => 9,
+        Column::Account => 8,
+        Column::Workflow => 7,
+        Column::Control => 6,
+        Column::Resource => 5,
+        Column::Region => 4,
+        Column::Age => 3,
+        Column::Product => 2,
+        // Shown where width allows: account and region formats already tell clouds apart.
+        Column::Cloud => 1,
+    }
 }
 
 /// Columns that fit `width` (minus the mark gutter), with their widths; spare space goes to
@@ -255,26 +43,26 @@ pub fn layout(width: u16, several_clouds: bool) -> Vec<(Column, u16)> {
         .filter(|c| several_clouds || *c != Column::Cloud)
         .collect();
     let need = |cols: &[Column]| -> u16 {
-        cols.iter().map(|c| c.widths().0).sum::<u16>() + cols.len().saturating_sub(1) as u16
+        cols.iter().map(|c| col_widths(*c).0).sum::<u16>() + cols.len().saturating_sub(1) as u16
     };
     while need(&cols) > avail && cols.len() > 2 {
         let drop = cols
             .iter()
             .enumerate()
-            .min_by_key(|(_, c)| c.priority())
+            .min_by_key(|(_, c)| priority(**c))
             .map(|(i, _)| i)
             .expect("columns");
         cols.remove(drop);
     }
     let gaps = cols.len().saturating_sub(1) as u16;
-    let mut widths: Vec<u16> = cols.iter().map(|c| c.widths().0).collect();
+    let mut widths: Vec<u16> = cols.iter().map(|c| col_widths(*c).0).collect();
     let mut spare = avail.saturating_sub(widths.iter().sum::<u16>() + gaps);
     // Bring columns toward their preferred width, most important first; the rest goes to
     // the title (two parts) and the resource (one part).
     let mut order: Vec<usize> = (0..cols.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(cols[i].priority()));
+    order.sort_by_key(|&i| std::cmp::Reverse(priority(cols[i])));
     for i in order {
-        let add = (cols[i].widths().1 - widths[i]).min(spare);
+        let add = (col_widths(cols[i]).1 - widths[i]).min(spare);
         widths[i] += add;
         spare -= add;
     }
@@ -296,91 +84,6 @@ pub fn layout(width: u16, several_clouds: bool) -> Vec<(Column, u16)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Severity, Workflow};
-    use crate::sources::memory::sample_finding;
-
-    fn set(n: usize) -> Vec<Arc<Finding>> {
-        (0..n)
-            .map(|i| Arc::new(sample_finding(i, 1_000_000 + i as i64)))
-            .collect()
-    }
-
-    #[test]
-    fn sorts_by_severity_then_newest() {
-        let f = set(10);
-        let idx = compute(&f, &Filter::default(), Sort::default(), false, 0);
-        let sev: Vec<Severity> = idx.iter().map(|&i| f[i as usize].severity).collect();
-        assert!(sev.windows(2).all(|w| w[0] >= w[1]), "{sev:?}");
-        let crit: Vec<i64> = idx
-            .iter()
-            .map(|&i| &f[i as usize])
-            .filter(|x| x.severity == Severity::Critical)
-            .map(|x| x.updated_at)
-            .collect();
-        assert!(crit.windows(2).all(|w| w[0] > w[1]));
-        let asc = compute(
-            &f,
-            &Filter::default(),
-            Sort {
-                column: Column::Title,
-                descending: false,
-            },
-            false,
-            0,
-        );
-        let titles: Vec<&str> = asc.iter().map(|&i| f[i as usize].title.as_str()).collect();
-        assert!(titles.windows(2).all(|w| w[0] <= w[1]));
-    }
-
-    /// The integer-key sort must order exactly like the plain comparator.
-    #[test]
-    fn keyed_sort_matches_the_comparator() {
-        let mut f: Vec<Finding> = (0..300)
-            .map(|i| sample_finding(i, 1_000 + (i % 7) as i64))
-            .collect();
-        for (i, x) in f.iter_mut().enumerate() {
-            x.title = (["Same prefix A", "Same prefix B", "Other", "Same prefix A2"][i % 4]
-                .to_string()
-                + &"x".repeat(i % 3))
-                .into();
-            x.control_id = (i % 5 != 0).then(|| format!("S3.{}", i % 11));
-        }
-        let f: Vec<Arc<Finding>> = f.into_iter().map(Arc::new).collect();
-        for column in Column::ALL {
-            for descending in [false, true] {
-                let sort = Sort { column, descending };
-                let got = compute(&f, &Filter::default(), sort, false, 0);
-                let mut want: Vec<u32> = (0..f.len() as u32).collect();
-                want.sort_by(|&a, &b| {
-                    let (fa, fb) = (&f[a as usize], &f[b as usize]);
-                    let p = column.compare(fa, fb);
-                    let p = if descending { p.reverse() } else { p };
-                    p.then_with(|| fb.updated_at.cmp(&fa.updated_at))
-                        .then_with(|| id_key(&fa.id).cmp(&id_key(&fb.id)))
-                        .then_with(|| fa.id.cmp(&fb.id))
-                });
-                assert_eq!(got, want, "{column:?} descending={descending}");
-            }
-        }
-    }
-
-    #[test]
-    fn filters_and_hides_archived() {
-        let mut f: Vec<Finding> = (0..10).map(|i| sample_finding(i, 1)).collect();
-        f[0].record_state = RecordState::Archived;
-        f[1].workflow = Workflow::Resolved;
-        let f: Vec<Arc<Finding>> = f.into_iter().map(Arc::new).collect();
-        assert_eq!(
-            compute(&f, &Filter::default(), Sort::default(), false, 0).len(),
-            9
-        );
-        assert_eq!(
-            compute(&f, &Filter::default(), Sort::default(), true, 0).len(),
-            10
-        );
-        let flt = crate::filter::Filter::parse("wf:resolved").unwrap();
-        assert_eq!(compute(&f, &flt, Sort::default(), false, 0), vec![1]);
-    }
 
     #[test]
     fn layout_fits_and_keeps_essentials() {
@@ -399,26 +102,5 @@ mod tests {
             !layout(80, true).iter().any(|c| c.0 == Column::Cloud),
             "dropped first"
         );
-    }
-
-    #[test]
-    fn short_resource_names() {
-        assert_eq!(short_resource("arn:aws:s3:::bucket-1"), "bucket-1");
-        assert_eq!(
-            short_resource(
-                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
-            ),
-            "vm1"
-        );
-        assert_eq!(
-            short_resource("//storage.googleapis.com/my-bucket"),
-            "my-bucket"
-        );
-        assert_eq!(short_resource("src/app.py:12"), "src/app.py:12");
-        assert_eq!(
-            short_resource("arn:aws:ec2:us-east-1:1:security-group/sg-123"),
-            "sg-123"
-        );
-        assert_eq!(short_resource("AWS::::Account:111"), "AWS::::Account:111");
     }
 }

@@ -7,14 +7,19 @@ use ratatui_textarea::TextArea;
 use super::{App, Effect, Level, Overlay};
 use crate::filter::Filter;
 use crate::model::{FindingRef, Workflow};
+use crate::query::{Column, Sort};
 use crate::tui::dialogs::{Palette, PaletteCommand, WorkflowDialog, WorkflowKey};
-use crate::tui::table::{Column, Sort};
 
 impl App {
     pub(super) fn filter_key(&mut self, mut ta: TextArea<'static>, key: KeyEvent) {
         match key.code {
             KeyCode::Esc => {
-                // Esc backs out: the filter in force stays as it was.
+                // Esc backs out: the live preview is undone, the filter in force before the
+                // prompt opened comes back.
+                let before = std::mem::take(&mut self.filter_before);
+                if before != self.filter_text {
+                    self.set_filter(before);
+                }
                 self.message = None;
             }
             KeyCode::Enter => {
@@ -70,20 +75,33 @@ impl App {
             PaletteCommand::Action(a) => self.act(a, fx),
             PaletteCommand::FilterSet => self.set_filter(arg.to_string()),
             PaletteCommand::Sort => match Column::parse(arg) {
+                Some(c) if !self.shown_columns().contains(&c) => self.error(format!(
+                    "{} is not shown at this width; sort by one of: {}",
+                    c.header().to_lowercase(),
+                    self.shown_columns()
+                        .iter()
+                        .map(|c| c.header().to_lowercase())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
                 Some(c) => {
                     if self.sort.column == c {
                         self.sort.descending = !self.sort.descending;
                     } else {
                         self.sort = Sort {
                             column: c,
-                            descending: matches!(c, Column::Severity | Column::Age),
+                            descending: c.first_descending(),
                         };
                     }
                     self.recompute();
                 }
                 None => self.error(format!(
                     "sort by what? one of: {}",
-                    Column::ALL.map(|c| c.header().to_lowercase()).join(", ")
+                    self.shown_columns()
+                        .iter()
+                        .map(|c| c.header().to_lowercase())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
             },
             PaletteCommand::Workflow => match Workflow::parse(arg) {

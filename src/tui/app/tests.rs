@@ -271,6 +271,23 @@ fn filter_live_and_errors() {
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.view.len(), 8);
     assert!(screen(&app).contains("filter sev:crit"));
+    // A half-typed change is undone by Esc, even one the live preview applied.
+    key(&mut app, KeyCode::Char('/'));
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    chars(&mut app, "high");
+    assert_eq!(app.filter_text, "sev:high", "live preview");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.filter_text, "sev:crit");
+    assert_eq!(app.view.len(), 8);
+    // `sev:hgih` typed after `sev:h`: Esc restores the filter before the prompt, not `sev:h`.
+    key(&mut app, KeyCode::Char('c'));
+    key(&mut app, KeyCode::Char('/'));
+    chars(&mut app, "sev:hgih");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.filter_text, "");
+    assert_eq!(app.view.len(), 40);
 }
 
 #[test]

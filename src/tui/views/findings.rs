@@ -5,7 +5,8 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use super::super::app::App;
-use super::super::table::{self, Column};
+use super::super::table;
+use crate::query::Column;
 use crate::sanitize;
 
 pub fn render(area: Rect, buf: &mut Buffer, app: &App) {

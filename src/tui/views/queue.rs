@@ -112,7 +112,7 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
                     (i.state.as_str().to_string(), Some(state_style(i.state))),
                     (p.control.clone(), None),
                     (
-                        crate::tui::table::short_resource(&p.resource_id).to_string(),
+                        crate::query::short_resource(&p.resource_id).to_string(),
                         None,
                     ),
                     (format!("{} {}", p.account, p.region), None),

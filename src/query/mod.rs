@@ -1,0 +1,6 @@
+//! Filter, sort, group and saved views: the logic the console and the headless commands
+//! share (the TUI only draws what this computes).
+
+mod sort;
+
+pub use sort::{Column, Sort, compute, id_key, short_resource};
