@@ -14,8 +14,7 @@ use super::rem_dialogs::{CancelDialog, DecisionDialog, PreviewDialog};
 use super::theme::Theme;
 use crate::filter::Filter;
 use crate::hub::Snapshot;
-use crate::model::Finding;
-use crate::query::{self as table, Column, Sort};
+use crate::query::{Group, GroupBy, GroupOrder, Sort};
 use crate::remediation::service::QueueView;
 
 pub const MIN_WIDTH: u16 = 80;
@@ -93,6 +92,16 @@ pub struct App {
     pub held: Option<Arc<Snapshot>>,
     /// Indices into `snapshot.findings`, filtered and sorted.
     pub view: Vec<u32>,
+    /// What the table shows: the view's findings, or groups and the findings of expanded
+    /// groups. `selected` and `offset` index this.
+    pub rows: Vec<Row>,
+    /// Group-by, and the groups of the view.
+    pub group: Option<GroupBy>,
+    pub group_order: GroupOrder,
+    pub group_reverse: bool,
+    pub groups: Vec<Group>,
+    /// Keys of the groups shown open.
+    pub expanded: HashSet<String>,
     pub selected: usize,
     /// First visible row (kept by update so render stays read-only).
     pub offset: usize,
@@ -149,6 +158,12 @@ impl App {
             snapshot,
             held: None,
             view: Vec::new(),
+            rows: Vec::new(),
+            group: None,
+            group_order: GroupOrder::default(),
+            group_reverse: false,
+            groups: Vec::new(),
+            expanded: HashSet::new(),
             selected: 0,
             offset: 0,
             marks: HashSet::new(),
@@ -174,113 +189,6 @@ impl App {
         };
         app.recompute();
         app
-    }
-
-    pub fn finding(&self, view_index: usize) -> Option<&Arc<Finding>> {
-        self.view
-            .get(view_index)
-            .map(|&i| &self.snapshot.findings[i as usize])
-    }
-
-    pub fn selected_finding(&self) -> Option<&Arc<Finding>> {
-        self.finding(self.selected)
-    }
-
-    pub fn detail_finding(&self) -> Option<&Arc<Finding>> {
-        let d = self.detail.as_ref()?;
-        self.snapshot.findings.iter().find(|f| f.id == d.id)
-    }
-
-    /// Rows the table shows at the current size (header, top bar and status bar excluded).
-    pub fn table_rows(&self) -> usize {
-        usize::from(self.size.1.saturating_sub(4)).max(1)
-    }
-
-    /// Re-filters and re-sorts, keeping the selected finding selected when it is still shown.
-    pub fn recompute(&mut self) {
-        let keep = self.kept_selection();
-        self.rebuild(keep);
-    }
-
-    /// Swaps in a new snapshot; indices change, so the selection is carried by id.
-    fn set_snapshot(&mut self, s: Arc<Snapshot>) {
-        let keep = self.kept_selection();
-        self.snapshot = s;
-        self.rebuild(keep);
-    }
-
-    fn rebuild(&mut self, keep: Option<String>) {
-        let s = &self.snapshot;
-        self.view = table::compute(
-            &s.findings,
-            &self.filter,
-            self.sort,
-            self.show_archived,
-            self.now,
-        );
-        self.reselect(keep);
-    }
-
-    fn kept_selection(&self) -> Option<String> {
-        self.selected_finding()
-            .map(|f| f.id.clone())
-            .filter(|_| self.moved)
-    }
-
-    fn reselect(&mut self, keep: Option<String>) {
-        if let Some(id) = keep
-            && let Some(pos) = self
-                .view
-                .iter()
-                .position(|&i| self.snapshot.findings[i as usize].id == id)
-        {
-            self.selected = pos;
-        }
-        self.clamp();
-    }
-
-    /// Drops rows the (narrower) filter no longer matches, without re-sorting.
-    fn refine(&mut self) {
-        let keep = self.kept_selection();
-        let (findings, filter, now) = (&self.snapshot.findings, &self.filter, self.now);
-        self.view
-            .retain(|&i| filter.matches(&findings[i as usize], now));
-        self.reselect(keep);
-    }
-
-    fn clamp(&mut self) {
-        self.selected = self.selected.min(self.view.len().saturating_sub(1));
-        let rows = self.table_rows();
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + rows {
-            self.offset = self.selected + 1 - rows;
-        }
-        self.offset = self
-            .offset
-            .min(self.view.len().saturating_sub(rows.min(self.view.len())));
-    }
-
-    /// Every time-dependent string currently visible.
-    fn clock_text(&self, now: i64) -> Vec<String> {
-        let rows = self.table_rows();
-        let mut out: Vec<String> = (self.offset..(self.offset + rows).min(self.view.len()))
-            .filter_map(|i| self.finding(i))
-            .map(|f| crate::model::format_age(now, f.created_at))
-            .collect();
-        out.extend(
-            self.snapshot
-                .last_ok
-                .map(|t| crate::model::format_age(now, t)),
-        );
-        out.extend(
-            self.snapshot
-                .sources
-                .iter()
-                .filter_map(|s| s.health.last_ok)
-                .map(|t| crate::model::format_age(now, t)),
-        );
-        out
     }
 
     fn info(&mut self, text: impl Into<String>) {
@@ -465,7 +373,17 @@ impl App {
             Action::PageDown => self.move_by(page as isize),
             Action::PageUp => self.move_by(-(page as isize)),
             Action::Top => self.move_to(0),
-            Action::Bottom => self.move_to(self.view.len().saturating_sub(1)),
+            Action::Bottom => self.move_to(self.rows.len().saturating_sub(1)),
+            Action::Open if self.group_at(self.selected).is_some() => {
+                // Enter on a group filters to it.
+                if let (Some(by), Some(g)) = (self.group, self.group_at(self.selected)) {
+                    let term = by.filter_term(&g.key);
+                    let key = g.key.clone();
+                    let text = format!("{} {term}", self.filter_text).trim().to_string();
+                    self.expanded.insert(key);
+                    self.set_filter(text);
+                }
+            }
             Action::Open => {
                 if let Some(f) = self.selected_finding() {
                     let id = f.id.clone();
@@ -495,6 +413,30 @@ impl App {
                     self.set_snapshot(s);
                 }
             }
+            Action::Mark if self.group_at(self.selected).is_some() => {
+                // Space on a group marks (or unmarks) all its findings: bulk actions on a group.
+                if let Some(g) = self.group_at(self.selected) {
+                    let ids: Vec<String> = g
+                        .rows
+                        .iter()
+                        .map(|&i| self.snapshot.findings[i as usize].id.clone())
+                        .collect();
+                    let all = ids.iter().all(|id| self.marks.contains(id));
+                    let n = ids.len();
+                    for id in ids {
+                        if all {
+                            self.marks.remove(&id);
+                        } else {
+                            self.marks.insert(id);
+                        }
+                    }
+                    self.info(format!(
+                        "{n} finding(s) of the group {}",
+                        if all { "unmarked" } else { "marked" }
+                    ));
+                    self.move_by(1);
+                }
+            }
             Action::Mark => {
                 if let Some(id) = self.selected_finding().map(|f| f.id.clone()) {
                     if !self.marks.remove(&id) {
@@ -513,6 +455,21 @@ impl App {
                 self.info(format!("{} marked", self.marks.len()));
             }
             Action::ClearMarks => self.marks.clear(),
+            Action::SortNext if self.group.is_some() => {
+                // Grouped: `s` orders the groups (count, severity, key).
+                let i = GroupOrder::ALL
+                    .iter()
+                    .position(|o| *o == self.group_order)
+                    .unwrap_or(0);
+                self.group_order = GroupOrder::ALL[(i + 1) % GroupOrder::ALL.len()];
+                self.group_reverse = false;
+                self.recompute();
+                self.info(format!("groups ordered by {}", self.group_order.name()));
+            }
+            Action::SortReverse if self.group.is_some() => {
+                self.group_reverse = !self.group_reverse;
+                self.recompute();
+            }
             Action::SortNext => {
                 // Only the columns on screen, each starting in its natural direction.
                 let shown = self.shown_columns();
@@ -565,27 +522,28 @@ impl App {
             Action::Decide | Action::CancelItem => {
                 self.info("open the queue (Q) to decide on an item")
             }
+            // In a grouped list, sideways opens and closes groups.
+            Action::ScrollRight if self.group.is_some() => self.expand_group(Some(true)),
+            Action::ScrollLeft if self.group.is_some() => self.expand_group(Some(false)),
+            Action::GroupBy => {
+                let next = match self.group {
+                    None => Some(GroupBy::ALL[0]),
+                    Some(g) => {
+                        let i = GroupBy::ALL.iter().position(|x| *x == g).unwrap_or(0);
+                        GroupBy::ALL.get(i + 1).copied()
+                    }
+                };
+                self.set_group(next);
+                self.info(match next {
+                    Some(g) => format!(
+                        "grouped by {} (most findings first; → opens, ← closes, Enter filters to a group, b next)",
+                        g.name()
+                    ),
+                    None => "not grouped".into(),
+                });
+            }
             Action::NextTab | Action::PrevTab | Action::ScrollLeft | Action::ScrollRight => {}
         }
-    }
-
-    /// The table's columns at the current width.
-    pub fn shown_columns(&self) -> Vec<Column> {
-        super::table::layout(self.size.0, self.snapshot.clouds.count_ones() > 1)
-            .into_iter()
-            .map(|(c, _)| c)
-            .collect()
-    }
-
-    fn move_by(&mut self, delta: isize) {
-        let target = (self.selected as isize + delta).max(0) as usize;
-        self.move_to(target);
-    }
-
-    fn move_to(&mut self, i: usize) {
-        self.moved = true;
-        self.selected = i;
-        self.clamp();
     }
 
     fn set_filter(&mut self, text: String) {
@@ -604,6 +562,9 @@ impl App {
 mod detail;
 mod input;
 mod marks;
+mod rows;
+
+pub use rows::Row;
 mod msg;
 mod posture;
 mod remediation;

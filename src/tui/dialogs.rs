@@ -15,6 +15,7 @@ pub enum PaletteCommand {
     Sort,
     Workflow,
     Sources,
+    Group,
 }
 
 pub struct PaletteEntry {
@@ -40,6 +41,11 @@ pub fn palette_entries() -> Vec<PaletteEntry> {
             name: "workflow".into(),
             description: "set workflow: workflow resolved",
             command: PaletteCommand::Workflow,
+        },
+        PaletteEntry {
+            name: "group".into(),
+            description: "group by: group control (resource, account, region, product, cloud, title, severity, none)",
+            command: PaletteCommand::Group,
         },
         PaletteEntry {
             name: "sources".into(),

@@ -16,7 +16,7 @@ use crate::diag::Diagnostic;
 #[rustfmt::skip]
 pub const REQUIRED_STYLES: &[&str] = &[
     "text", "text.muted", "text.emphasis", "title", "border", "border.focused", "header",
-    "selection", "marked", "row.changed", "row.stale", "severity.critical", "severity.high",
+    "selection", "marked", "row.changed", "row.stale", "group", "severity.critical", "severity.high",
     "severity.medium", "severity.low", "severity.informational", "workflow.new",
     "workflow.notified", "workflow.resolved", "workflow.suppressed", "status.ok",
     "status.throttled", "status.error", "status.stale", "statusbar", "statusbar.key",
@@ -39,6 +39,10 @@ pub const REQUIRED_SYMBOLS: &[(&str, &str, &str)] = &[
     ("bar.full", "█", "#"),
     ("bar.empty", "░", "."),
     ("separator", "│", "|"),
+    ("group.open", "▾", "-"),
+    ("group.closed", "▸", "+"),
+    ("new", "✦", "N"),
+    ("queued", "◆", "Q"),
 ];
 
 const BUILTINS: &[(&str, &str)] = &[

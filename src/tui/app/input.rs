@@ -112,6 +112,16 @@ impl App {
                 )),
             },
             PaletteCommand::Sources => self.overlay = Overlay::Sources { scroll: 0 },
+            PaletteCommand::Group => match arg.trim() {
+                "none" | "off" | "" => self.set_group(None),
+                a => match crate::query::GroupBy::parse(a) {
+                    Some(g) => self.set_group(Some(g)),
+                    None => self.error(format!(
+                        "group by what? one of: {}, none",
+                        crate::query::GroupBy::ALL.map(|g| g.name()).join(", ")
+                    )),
+                },
+            },
         }
     }
 

@@ -9,8 +9,9 @@ use ratatui::style::Modifier;
 
 use super::*;
 use crate::hub::{Snapshot, SourceStatus};
-use crate::model::{Note, Severity, Workflow};
+use crate::model::{Finding, Note, Severity, Workflow};
 use crate::poller::{Health, HealthState};
+use crate::query::Column;
 use crate::sources::SourceInfo;
 use crate::sources::memory::sample_finding;
 use crate::tui::color::ColorDepth;
@@ -579,4 +580,47 @@ fn status_bar_and_sources_name_the_api() {
         s.contains("api auto: v2 (OCSF)") && s.contains("api v1 (ASFF)"),
         "{s}"
     );
+}
+
+/// Group by control: closed groups with counts by severity, most findings first; → opens,
+/// space marks a whole group, Enter filters to it.
+#[test]
+fn group_by_control() {
+    let mut app = app_with(ColorDepth::TrueColor, 80, 24);
+    key(&mut app, KeyCode::Char('b'));
+    assert_eq!(app.group, Some(crate::query::GroupBy::Control));
+    let s = screen(&app);
+    insta::assert_snapshot!("grouped_by_control_80x24", s);
+    assert_eq!(app.rows.len(), 10, "ten controls, closed");
+    assert!(s.contains("▸ S3.0  4 findings  CRIT 4"), "{s}");
+    // Open the first group: its findings follow it.
+    key(&mut app, KeyCode::Right);
+    assert_eq!(app.rows.len(), 14);
+    assert!(screen(&app).contains("▾ S3.0"));
+    key(&mut app, KeyCode::Left);
+    assert_eq!(app.rows.len(), 10);
+    // Space marks every finding of the group; w then acts on them.
+    key(&mut app, KeyCode::Char(' '));
+    assert_eq!(app.marks.len(), 4);
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Char('w'));
+    assert!(screen(&app).contains("Set workflow status of 4 finding(s)"));
+    key(&mut app, KeyCode::Esc);
+    // Enter filters to the group.
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.filter_text, "control:S3.0");
+    assert_eq!(app.view.len(), 4);
+    // Groups ordered by key, then no grouping.
+    app.run_command(
+        crate::tui::dialogs::PaletteCommand::Group,
+        "account",
+        &mut Vec::new(),
+    );
+    assert_eq!(app.group, Some(crate::query::GroupBy::Account));
+    app.run_command(
+        crate::tui::dialogs::PaletteCommand::Group,
+        "none",
+        &mut Vec::new(),
+    );
+    assert_eq!((app.group, app.rows.len()), (None, 4));
 }

@@ -4,9 +4,10 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 
-use super::super::app::App;
+use super::super::app::{App, Row};
 use super::super::table;
-use crate::query::Column;
+use crate::model::Severity;
+use crate::query::{Column, Group};
 use crate::sanitize;
 
 pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
@@ -15,8 +16,33 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
     // Header.
     let header = Rect { height: 1, ..area };
     buf.set_style(header, t.style("header"));
+    if let Some(by) = app.group {
+        let text = format!(
+            "  BY {} {} {} groups, most {} first (s order, S reverse, b next)",
+            by.name().to_ascii_uppercase(),
+            t.symbol("separator"),
+            app.groups.len(),
+            match app.group_order {
+                crate::query::GroupOrder::Count => "findings",
+                crate::query::GroupOrder::Severity => "severe",
+                crate::query::GroupOrder::Key => "A-Z",
+            }
+        );
+        let text = if app.group_reverse {
+            text.replace("most ", "reversed: most ")
+        } else {
+            text
+        };
+        buf.set_stringn(
+            area.x,
+            area.y,
+            &text,
+            usize::from(area.width),
+            t.style("header"),
+        );
+    }
     let mut x = area.x + 2;
-    for (c, w) in &cols {
+    for (c, w) in cols.iter().filter(|_| app.group.is_none()) {
         let mut label = c.header().to_string();
         if *c == app.sort.column {
             label.push_str(t.symbol(if app.sort.descending {
@@ -38,7 +64,7 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
         height: area.height.saturating_sub(1),
         ..area
     };
-    if app.view.is_empty() {
+    if app.rows.is_empty() {
         let msg = if app.snapshot.findings.is_empty() {
             "no findings yet: waiting for the first poll"
         } else {
@@ -54,10 +80,25 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
         .filter(|s| s.stale)
         .map(|s| s.info.key.as_str())
         .collect();
-    let end = (app.offset + usize::from(body.height)).min(app.view.len());
+    let end = (app.offset + usize::from(body.height)).min(app.rows.len());
     for (row, vi) in (app.offset..end).enumerate() {
-        let f = app.finding(vi).expect("visible row");
         let y = body.y + row as u16;
+        if let Row::Group(_) = app.rows[vi] {
+            let g = app.group_at(vi).expect("group row");
+            group_row(
+                app,
+                buf,
+                Rect {
+                    y,
+                    height: 1,
+                    ..body
+                },
+                g,
+                vi == app.selected,
+            );
+            continue;
+        }
+        let f = app.finding(vi).expect("visible row");
         let rect = Rect {
             y,
             height: 1,
@@ -112,6 +153,56 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
             x += w + 1;
         }
     }
+}
+
+/// A group's line: open/closed marker, key, count and counts by severity (as text).
+fn group_row(app: &App, buf: &mut Buffer, rect: Rect, g: &Group, selected: bool) {
+    let t = &app.theme;
+    let mut style = t.base().patch(t.overlay("group"));
+    if selected {
+        style = style.patch(t.overlay("selection"));
+    }
+    buf.set_style(rect, style);
+    let open = app.expanded.contains(&g.key);
+    let marker = t.symbol(if open { "group.open" } else { "group.closed" });
+    let marked = g
+        .rows
+        .iter()
+        .filter(|&&i| app.marks.contains(&app.snapshot.findings[i as usize].id))
+        .count();
+    let mut text = format!("{marker} {}", sanitize::line(&g.key));
+    let counts: Vec<String> = Severity::ALL
+        .iter()
+        .filter(|s| g.count(**s) > 0)
+        .map(|s| format!("{} {}", s.short(), g.count(*s)))
+        .collect();
+    let tail = format!(
+        "  {} finding{}  {}{}",
+        g.total(),
+        if g.total() == 1 { "" } else { "s" },
+        counts.join("  "),
+        if marked > 0 {
+            format!("  ({marked} marked)")
+        } else {
+            String::new()
+        }
+    );
+    let w = usize::from(rect.width.saturating_sub(2));
+    // The counts matter most: a long key is cut to leave room for them.
+    let room = w.saturating_sub(sanitize::width(&tail)).max(8);
+    if sanitize::width(&text) > room {
+        text = sanitize::fit_with(&text, room, t.symbol("ellipsis"));
+    }
+    // Only the key is provider text; the counts are ours (and keep their spacing).
+    let used = sanitize::width(&text) as u16;
+    buf.set_string(rect.x + 2, rect.y, &text, style);
+    buf.set_stringn(
+        rect.x + 2 + used,
+        rect.y,
+        &tail,
+        w.saturating_sub(usize::from(used)),
+        style,
+    );
 }
 
 /// A semantic cell colour over the row style; the selection keeps its own look so it stays

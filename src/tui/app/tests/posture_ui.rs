@@ -1,6 +1,7 @@
 //! The posture view at 80×24 and 160×48, default and mono themes.
 
 use super::*;
+use crate::model::Finding;
 use crate::model::{ComplianceStatus, Text};
 use crate::posture::history::Point;
 use crate::posture::{Insights, score, stats};

@@ -1,0 +1,242 @@
+//! What the findings table shows: the filtered, sorted view, or groups of it (collapsible,
+//! with counts by severity), and the selection carried across rebuilds by finding id or
+//! group key.
+
+use std::sync::Arc;
+
+use super::App;
+use crate::hub::Snapshot;
+use crate::model::Finding;
+use crate::query::{self as table, Column};
+
+/// One line of the findings table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    /// Index into `App::groups`.
+    Group(u32),
+    /// Index into the snapshot's findings.
+    Finding(u32),
+}
+
+/// What stays selected across a rebuild.
+enum Keep {
+    Finding(String),
+    Group(String),
+}
+
+impl App {
+    /// The finding on table row `row` (None for a group row).
+    pub fn finding(&self, row: usize) -> Option<&Arc<Finding>> {
+        match self.rows.get(row)? {
+            Row::Finding(i) => Some(&self.snapshot.findings[*i as usize]),
+            Row::Group(_) => None,
+        }
+    }
+
+    /// The group on table row `row`.
+    pub fn group_at(&self, row: usize) -> Option<&crate::query::Group> {
+        match self.rows.get(row)? {
+            Row::Group(g) => self.groups.get(*g as usize),
+            Row::Finding(_) => None,
+        }
+    }
+
+    /// The group the selected row is or belongs to.
+    pub fn selected_group(&self) -> Option<(usize, &crate::query::Group)> {
+        (0..=self.selected)
+            .rev()
+            .find_map(|r| match self.rows.get(r)? {
+                Row::Group(g) => Some((r, self.groups.get(*g as usize)?)),
+                Row::Finding(_) => None,
+            })
+    }
+
+    pub fn selected_finding(&self) -> Option<&Arc<Finding>> {
+        self.finding(self.selected)
+    }
+
+    pub fn detail_finding(&self) -> Option<&Arc<Finding>> {
+        let d = self.detail.as_ref()?;
+        self.snapshot.findings.iter().find(|f| f.id == d.id)
+    }
+
+    /// Rows the table shows at the current size (header, top bar and status bar excluded).
+    pub fn table_rows(&self) -> usize {
+        usize::from(self.size.1.saturating_sub(4)).max(1)
+    }
+
+    /// Re-filters and re-sorts, keeping the selected finding selected when it is still shown.
+    pub fn recompute(&mut self) {
+        let keep = self.kept_selection();
+        self.rebuild(keep);
+    }
+
+    /// Swaps in a new snapshot; indices change, so the selection is carried by id.
+    pub(super) fn set_snapshot(&mut self, s: Arc<Snapshot>) {
+        let keep = self.kept_selection();
+        self.snapshot = s;
+        self.rebuild(keep);
+    }
+
+    fn rebuild(&mut self, keep: Option<Keep>) {
+        let s = &self.snapshot;
+        self.view = table::compute(
+            &s.findings,
+            &self.filter,
+            self.sort,
+            self.show_archived,
+            self.now,
+        );
+        self.rebuild_rows(keep);
+    }
+
+    /// Rows from the view (groups when grouping), then the selection put back.
+    fn rebuild_rows(&mut self, keep: Option<Keep>) {
+        self.rows = match self.group {
+            None => {
+                self.groups.clear();
+                self.view.iter().map(|&i| Row::Finding(i)).collect()
+            }
+            Some(by) => {
+                self.groups = table::group(
+                    &self.snapshot.findings,
+                    &self.view,
+                    by,
+                    self.group_order,
+                    self.group_reverse,
+                );
+                let mut rows = Vec::with_capacity(self.groups.len());
+                for (gi, g) in self.groups.iter().enumerate() {
+                    rows.push(Row::Group(gi as u32));
+                    if self.expanded.contains(&g.key) {
+                        rows.extend(g.rows.iter().map(|&i| Row::Finding(i)));
+                    }
+                }
+                rows
+            }
+        };
+        self.reselect(keep);
+    }
+
+    fn kept_selection(&self) -> Option<Keep> {
+        if !self.moved {
+            return None;
+        }
+        match self.rows.get(self.selected)? {
+            Row::Finding(i) => Some(Keep::Finding(
+                self.snapshot.findings[*i as usize].id.clone(),
+            )),
+            Row::Group(g) => Some(Keep::Group(self.groups.get(*g as usize)?.key.clone())),
+        }
+    }
+
+    fn reselect(&mut self, keep: Option<Keep>) {
+        let findings = &self.snapshot.findings;
+        let pos = match &keep {
+            Some(Keep::Finding(id)) => self
+                .rows
+                .iter()
+                .position(|r| matches!(r, Row::Finding(i) if findings[*i as usize].id == *id)),
+            Some(Keep::Group(key)) => self
+                .rows
+                .iter()
+                .position(|r| matches!(r, Row::Group(g) if self.groups[*g as usize].key == *key)),
+            None => None,
+        };
+        if let Some(p) = pos {
+            self.selected = p;
+        }
+        self.clamp();
+    }
+
+    /// Drops rows the (narrower) filter no longer matches, without re-sorting.
+    pub(super) fn refine(&mut self) {
+        let keep = self.kept_selection();
+        let (findings, filter, now) = (&self.snapshot.findings, &self.filter, self.now);
+        self.view
+            .retain(|&i| filter.matches(&findings[i as usize], now));
+        self.rebuild_rows(keep);
+    }
+
+    pub(super) fn clamp(&mut self) {
+        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+        let rows = self.table_rows();
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + rows {
+            self.offset = self.selected + 1 - rows;
+        }
+        self.offset = self
+            .offset
+            .min(self.rows.len().saturating_sub(rows.min(self.rows.len())));
+    }
+
+    /// Group by `by` (None: a flat list); groups start closed.
+    pub fn set_group(&mut self, by: Option<crate::query::GroupBy>) {
+        if self.group != by {
+            self.expanded.clear();
+        }
+        self.group = by;
+        self.selected = 0;
+        self.offset = 0;
+        self.recompute();
+    }
+
+    /// Opens or closes the selected group (`open` None toggles).
+    pub fn expand_group(&mut self, open: Option<bool>) {
+        let Some((row, g)) = self.selected_group() else {
+            return;
+        };
+        let key = g.key.clone();
+        let now_open = open.unwrap_or(!self.expanded.contains(&key));
+        if now_open {
+            self.expanded.insert(key.clone());
+        } else {
+            self.expanded.remove(&key);
+        }
+        self.selected = row;
+        self.moved = true;
+        self.rebuild_rows(Some(Keep::Group(key)));
+    }
+
+    /// Every time-dependent string currently visible.
+    pub(super) fn clock_text(&self, now: i64) -> Vec<String> {
+        let rows = self.table_rows();
+        let mut out: Vec<String> = (self.offset..(self.offset + rows).min(self.rows.len()))
+            .filter_map(|i| self.finding(i))
+            .map(|f| crate::model::format_age(now, f.created_at))
+            .collect();
+        out.extend(
+            self.snapshot
+                .last_ok
+                .map(|t| crate::model::format_age(now, t)),
+        );
+        out.extend(
+            self.snapshot
+                .sources
+                .iter()
+                .filter_map(|s| s.health.last_ok)
+                .map(|t| crate::model::format_age(now, t)),
+        );
+        out
+    }
+
+    /// The table's columns at the current width.
+    pub fn shown_columns(&self) -> Vec<Column> {
+        crate::tui::table::layout(self.size.0, self.snapshot.clouds.count_ones() > 1)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    pub(super) fn move_by(&mut self, delta: isize) {
+        let target = (self.selected as isize + delta).max(0) as usize;
+        self.move_to(target);
+    }
+
+    pub(super) fn move_to(&mut self, i: usize) {
+        self.moved = true;
+        self.selected = i;
+        self.clamp();
+    }
+}
