@@ -58,7 +58,7 @@ impl GroupBy {
     }
 
     /// The group a finding falls in.
-    pub fn key<'a>(self, f: &'a Finding) -> &'a str {
+    pub fn key(self, f: &Finding) -> &str {
         match self {
             GroupBy::Control => f.control_id.as_deref().unwrap_or("(no control)"),
             GroupBy::Resource => match f.resource_id() {
