@@ -54,6 +54,9 @@ pub struct Snapshot {
     pub sources: Arc<Vec<SourceStatus>>,
     /// Ids changed by the latest batch of events (row highlight).
     pub changed: Arc<HashSet<String>>,
+    /// Ids first seen in the latest batch, from sources past their first full sync (what
+    /// "+N new" counts; the first sync of a source is not news).
+    pub arrived: Arc<HashSet<String>>,
     /// Malformed findings skipped since start.
     pub skipped: u64,
     pub last_skip_reason: Option<String>,
@@ -102,6 +105,7 @@ pub struct Hub {
     findings: HashSet<ById>,
     sources: BTreeMap<String, SourceStatus>,
     changed: HashSet<String>,
+    arrived: HashSet<String>,
     skipped: u64,
     last_skip_reason: Option<String>,
     store_error: Option<String>,
@@ -173,6 +177,7 @@ impl Hub {
             findings,
             sources,
             changed: HashSet::new(),
+            arrived: HashSet::new(),
             skipped,
             last_skip_reason: None,
             store_error,
@@ -325,10 +330,11 @@ impl Hub {
     pub fn apply(&mut self, input: HubInput) -> bool {
         match input {
             HubInput::Source(SourceEvent::Upsert {
-                source: _,
+                source,
                 items,
                 skipped,
             }) => {
+                let synced = self.sources.get(&source).is_some_and(|s| !s.stale);
                 if let Some(reason) = skipped.last() {
                     self.last_skip_reason = Some(reason.clone());
                 }
@@ -357,10 +363,11 @@ impl Hub {
                     {
                         f.note = Some(note.clone());
                     }
-                    let same = self
-                        .findings
-                        .get(f.id.as_str())
-                        .is_some_and(|old| *old.0 == f);
+                    let old = self.findings.get(f.id.as_str());
+                    if old.is_none() && synced {
+                        self.arrived.insert(f.id.clone());
+                    }
+                    let same = old.is_some_and(|old| *old.0 == f);
                     if !same {
                         self.changed.insert(f.id.clone());
                         self.findings.replace(ById(Arc::new(f)));
@@ -495,6 +502,7 @@ impl Hub {
             findings: Arc::new(self.findings.iter().map(|b| b.0.clone()).collect()),
             sources: Arc::new(sources),
             changed: Arc::new(std::mem::take(&mut self.changed)),
+            arrived: Arc::new(std::mem::take(&mut self.arrived)),
             skipped: self.skipped,
             last_skip_reason: self.last_skip_reason.clone(),
             last_ok,

@@ -298,6 +298,11 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
         actor: actor.clone(),
         remediation: remediation.is_some(),
         approver_note,
+        // Validated with the config; an empty filter turns the alert off.
+        alert: agent_hubble::filter::Filter::parse(cfg.ui.alert.get_ref())
+            .ok()
+            .filter(|f| !f.is_empty()),
+        alert_with: cfg.ui.alert_with,
     };
     let snapshot = snapshots.borrow().clone();
     let mut app = App::new(opts, theme, keymap, snapshot, agent_hubble::model::now_ms());

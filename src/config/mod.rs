@@ -52,6 +52,19 @@ pub struct UiConfig {
     pub ascii: bool,
     /// No animation, no box drawing, numbered choices, static prompts.
     pub screen_reader: bool,
+    /// Findings whose arrival raises an alert (the filter language; "" turns it off).
+    pub alert: Spanned<String>,
+    /// bell, osc9 (a desktop notification in terminals that show them) or both.
+    pub alert_with: AlertWith,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertWith {
+    #[default]
+    Bell,
+    Osc9,
+    Both,
 }
 
 impl Default for UiConfig {
@@ -62,6 +75,8 @@ impl Default for UiConfig {
             color: ColorSetting::Auto,
             ascii: false,
             screen_reader: false,
+            alert: Spanned::new(0..0, "sev:critical".into()),
+            alert_with: AlertWith::Bell,
         }
     }
 }
@@ -406,6 +421,9 @@ impl Config {
                     ));
                 }
             }
+        }
+        if let Err(e) = crate::filter::Filter::parse(self.ui.alert.get_ref()) {
+            problems.push((self.ui.alert.span(), format!("alert: {e}")));
         }
         for (span, msg) in problems {
             at(span, msg);

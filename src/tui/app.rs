@@ -81,6 +81,10 @@ pub struct Options {
     pub remediation: bool,
     /// Said in the queue view when sessions of the user's identity cannot be told apart.
     pub approver_note: Option<String>,
+    /// Findings that raise the alert when they arrive (`[ui] alert`, default sev:critical).
+    pub alert: Option<Filter>,
+    /// How the alert is raised (bell, OSC 9 desktop notification, both).
+    pub alert_with: crate::config::AlertWith,
 }
 
 pub struct App {
@@ -129,6 +133,11 @@ pub struct App {
     pub posture: PostureState,
     /// What Esc left in dialogs, restored when the same dialog opens for the same target.
     pub drafts: Vec<Draft>,
+    /// Findings that arrived and have not been on screen since ("+N new since you looked").
+    pub unseen: HashSet<String>,
+    /// While frozen: ids changed and ids arrived in the snapshots held back.
+    pub held_changed: HashSet<String>,
+    pub held_arrived: HashSet<String>,
 }
 
 /// Where the posture view is.
@@ -186,7 +195,12 @@ impl App {
             queue_selected: 0,
             posture: PostureState::default(),
             drafts: Vec::new(),
+            unseen: HashSet::new(),
+            held_changed: HashSet::new(),
+            held_arrived: HashSet::new(),
         };
+        // A screen reader's row must not move under it: live updates are held (f applies).
+        app.frozen = app.opts.screen_reader;
         app.recompute();
         app
     }
@@ -208,11 +222,7 @@ impl App {
                 self.dirty = true;
             }
             Msg::Snapshot(s) => {
-                if self.frozen {
-                    self.held = Some(s);
-                } else {
-                    self.set_snapshot(s);
-                }
+                self.on_snapshot(s, &mut fx);
                 // The status bar (waiting updates, health) changes either way.
                 self.dirty = true;
             }
@@ -253,6 +263,8 @@ impl App {
             }
             Msg::Key(key) => {
                 self.dirty = true;
+                // Whatever was on screen when the analyst pressed a key has been seen.
+                self.mark_visible_seen();
                 self.on_key(key, &mut fx);
             }
             Msg::HubStopped => {
@@ -407,12 +419,11 @@ impl App {
             Action::Palette => self.overlay = Overlay::Palette(Palette::new()),
             Action::Freeze => {
                 self.frozen = !self.frozen;
-                if !self.frozen
-                    && let Some(s) = self.held.take()
-                {
-                    self.set_snapshot(s);
+                if !self.frozen {
+                    self.release_held();
                 }
             }
+            Action::NextNew => self.next_new(),
             Action::Mark if self.group_at(self.selected).is_some() => {
                 // Space on a group marks (or unmarks) all its findings: bulk actions on a group.
                 if let Some(g) = self.group_at(self.selected) {
@@ -562,6 +573,7 @@ impl App {
 mod detail;
 mod input;
 mod marks;
+mod news;
 mod rows;
 
 pub use rows::Row;

@@ -79,6 +79,7 @@ actions! {
     Decide "decide" "Remediation" "Approve or reject the selected queue item or waiting execution";
     CancelItem "cancel_item" "Remediation" "Cancel the selected queue item (stops a running execution)";
     Posture "posture" "Views" "Show or hide the posture view (scores, breakdowns, trends, statistics)";
+    NextNew "next_new" "Findings" "Jump to the next finding that arrived since you looked";
     GroupBy "group_by" "Views" "Group by control, resource, account, region, product, cloud, title, severity, none";
 }
 

@@ -193,6 +193,7 @@ async fn run_effects(mut rx: mpsc::Receiver<Effect>, tx: mpsc::Sender<Msg>, ctx:
                 });
             }
             Effect::Copy(text) => copy_osc52(&text),
+            Effect::Alert { text, with } => alert(&text, with),
             Effect::LoadRaw(id) => {
                 let (reply, answer) = oneshot::channel();
                 let hub = ctx.hub.clone();
@@ -321,6 +322,21 @@ pub async fn update_workflow(
 
 /// OSC 52 clipboard write; works over SSH in most terminals. The text is base64, so no
 /// control bytes reach the terminal.
+/// The terminal bell and/or an OSC 9 desktop notification (iTerm2, kitty, WezTerm, foot,
+/// Windows Terminal show it; others ignore it). The text is sanitised and bounded.
+fn alert(text: &str, with: crate::config::AlertWith) {
+    use crate::config::AlertWith;
+    let mut out = std::io::stdout();
+    let clean = crate::sanitize::bounded(text, 200).replace(['\x07', '\x1b'], "");
+    if matches!(with, AlertWith::Osc9 | AlertWith::Both) {
+        let _ = write!(out, "\x1b]9;agent-hubble: {clean}\x07");
+    }
+    if matches!(with, AlertWith::Bell | AlertWith::Both) {
+        let _ = write!(out, "\x07");
+    }
+    let _ = out.flush();
+}
+
 fn copy_osc52(text: &str) {
     const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let bytes = text.as_bytes();

@@ -43,6 +43,12 @@ pub enum Effect {
     Refresh,
     /// Put text on the clipboard with OSC 52.
     Copy(String),
+    /// A finding matching the alert filter arrived: ring the bell and/or send an OSC 9
+    /// desktop notification with this text.
+    Alert {
+        text: String,
+        with: crate::config::AlertWith,
+    },
     Remediation(RemCommand),
     Quit,
 }

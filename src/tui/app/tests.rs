@@ -98,6 +98,8 @@ fn app_with(depth: ColorDepth, w: u16, h: u16) -> App {
         actor: "tester@host".into(),
         remediation: true,
         approver_note: None,
+        alert: Some(crate::filter::Filter::parse("sev:critical").unwrap()),
+        alert_with: crate::config::AlertWith::Bell,
     };
     let mut app = App::new(opts, theme, keymap, snapshot(HealthState::Ok, None), NOW);
     app.update(Msg::Resize(w, h));
@@ -414,7 +416,7 @@ fn freeze_holds_updates_and_sort_changes() {
     fewer.findings = Arc::new(findings().into_iter().take(5).collect());
     app.update(Msg::Snapshot(Arc::new(fewer)));
     assert_eq!(app.view.len(), 40, "frozen");
-    assert!(screen(&app).contains("FROZEN (updates waiting)"));
+    assert!(screen(&app).contains("FROZEN: updates waiting, f applies"));
     key(&mut app, KeyCode::Char('f'));
     assert_eq!(app.view.len(), 5);
     key(&mut app, KeyCode::Char('S'));
@@ -623,4 +625,59 @@ fn group_by_control() {
         &mut Vec::new(),
     );
     assert_eq!((app.group, app.rows.len()), (None, 4));
+}
+
+/// Arrivals are marked (a text marker) until they have been on screen, counted as "+N new",
+/// reachable with n; while frozen they are counted as waiting; a critical one raises the
+/// alert (bell by default).
+#[test]
+fn what_is_new() {
+    let mut app = app_with(ColorDepth::TrueColor, 100, 24);
+    let mut s = (*app.snapshot).clone();
+    let mut list = findings();
+    let mut f = sample_finding(90, NOW);
+    f.severity = Severity::Critical;
+    f.title = "Brand new critical".into();
+    list.push(Arc::new(f));
+    let mut low = sample_finding(91, NOW - 10);
+    low.severity = Severity::Low;
+    list.push(Arc::new(low));
+    s.findings = Arc::new(list);
+    s.arrived = Arc::new(["f-000090".to_string(), "f-000091".to_string()].into());
+    s.changed = s.arrived.clone();
+    let fx = app.update(Msg::Snapshot(Arc::new(s.clone())));
+    assert_eq!(
+        fx,
+        vec![Effect::Alert {
+            text: "CRIT Brand new critical in 111111111111".into(),
+            with: crate::config::AlertWith::Bell
+        }],
+        "only the critical one alerts"
+    );
+    let text = screen(&app);
+    assert!(text.contains("+2 new since you looked (n)"), "{text}");
+    let row = text
+        .lines()
+        .find(|l| l.contains("Brand new critical"))
+        .unwrap();
+    assert!(row.starts_with(" ✦ "), "{row:?}");
+    // The low one is below the screen: n jumps to it, then it has been seen.
+    key(&mut app, KeyCode::Char('n'));
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.selected_finding().unwrap().id, "f-000091");
+    key(&mut app, KeyCode::Char('j'));
+    assert!(app.unseen.is_empty(), "{:?}", app.unseen);
+    assert!(!screen(&app).contains("new since you looked (n)"));
+    // Frozen: counted as waiting, marked once applied.
+    key(&mut app, KeyCode::Char('f'));
+    let mut more = s.clone();
+    let mut list = (*s.findings).clone();
+    list.push(Arc::new(sample_finding(92, NOW)));
+    more.findings = Arc::new(list);
+    more.arrived = Arc::new(["f-000092".to_string()].into());
+    more.changed = more.arrived.clone();
+    app.update(Msg::Snapshot(Arc::new(more)));
+    assert!(screen(&app).contains("FROZEN: 1 changed finding(s) waiting, 1 new, f applies"));
+    key(&mut app, KeyCode::Char('f'));
+    assert!(app.unseen.contains("f-000092"));
 }

@@ -125,10 +125,10 @@ fn action_names_round_trip() {
 fn user_file_replaces_only_listed_actions() {
     let map = load_with(
         "default",
-        &[("default.toml", "[bindings]\nmove_down = [\"n\", \"down\"]")],
+        &[("default.toml", "[bindings]\nmove_down = [\"e\", \"down\"]")],
     )
     .unwrap();
-    assert_eq!(map.keys_for(Action::MoveDown), ["n", "down"]);
+    assert_eq!(map.keys_for(Action::MoveDown), ["e", "down"]);
     assert_eq!(map.keys_for(Action::MoveUp), ["k", "up"]);
     assert_eq!(press(&map, KeyCode::Char('j'), NONE), None);
     // A stand-alone map has only its own keys, plus the reserved ones.

@@ -10,6 +10,9 @@ use crate::model::Severity;
 use crate::query::{Column, Group};
 use crate::sanitize;
 
+/// Mark, status marker (new / open remediation item), space.
+const GUTTER: u16 = 3;
+
 pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
     let t = &app.theme;
     let cols = table::layout(area.width, app.snapshot.clouds.count_ones() > 1);
@@ -41,7 +44,7 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
             t.style("header"),
         );
     }
-    let mut x = area.x + 2;
+    let mut x = area.x + GUTTER;
     for (c, w) in cols.iter().filter(|_| app.group.is_none()) {
         let mut label = c.header().to_string();
         if *c == app.sort.column {
@@ -73,6 +76,14 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
         buf.set_string(body.x + 2, body.y + 1, msg, t.style("text.muted"));
         return;
     }
+    // Findings with an open remediation item get a marker in the list.
+    let queued: std::collections::HashSet<&str> = app
+        .queue
+        .items
+        .iter()
+        .filter(|i| !i.state.is_final())
+        .map(|i| i.proposal.finding_id.as_str())
+        .collect();
     let stale: std::collections::HashSet<&str> = app
         .snapshot
         .sources
@@ -127,7 +138,16 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
             t.symbol("unmark")
         };
         buf.set_string(body.x, y, sanitize::fit(mark, 1), style);
-        let mut x = body.x + 2;
+        // New until seen (a text marker, not only a colour), else an open remediation item.
+        let status = if app.unseen.contains(&f.id) {
+            t.symbol("new")
+        } else if queued.contains(f.id.as_str()) {
+            t.symbol("queued")
+        } else {
+            " "
+        };
+        buf.set_string(body.x + 1, y, sanitize::fit(status, 1), style);
+        let mut x = body.x + GUTTER;
         for (c, w) in &cols {
             let cell_style = match c {
                 Column::Severity => cell(

@@ -106,11 +106,10 @@ fn top_bar(area: Rect, buf: &mut Buffer, app: &App) {
         spans.push(Span::raw(" "));
     }
     if app.frozen {
-        let waiting = if app.held.is_some() {
-            " (updates waiting)"
-        } else {
-            ""
-        };
+        let waiting = app
+            .waiting()
+            .map(|w| format!(": {w}, f applies"))
+            .unwrap_or_default();
         spans.push(Span::styled(
             format!(" FROZEN{waiting} "),
             t.style("frozen.badge"),
@@ -172,6 +171,9 @@ fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
             format!(" · {} marked", app.marks.len()),
             t.style("statusbar"),
         ));
+    }
+    if let Some(n) = app.news() {
+        spans.push(Span::styled(format!(" · {n}"), t.style("text.emphasis")));
     }
     if s.skipped > 0 {
         spans.push(Span::styled(
