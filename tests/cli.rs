@@ -34,7 +34,7 @@ fn check_config_reports_file_line_and_column() {
     assert_eq!(
         stderr(&out).trim(),
         format!(
-            "{}:3:25: \"mars-1\" is not an AWS region name (like \"eu-west-1\")",
+            "{}:3:25: \"mars-1\" is not an AWS region the SDK knows (like \"eu-west-1\")",
             cfg.display()
         )
     );
@@ -259,4 +259,45 @@ fn keyed_audit_log_needs_the_key() {
         "{}",
         stderr(&out)
     );
+}
+
+/// A source that cannot be reached is named in one readable line, not a debug dump; the
+/// exit code says a source failed.
+#[test]
+fn an_unreachable_source_is_one_readable_line() {
+    let home = tempfile::tempdir().unwrap();
+    let cfg = home.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        "[poll]\nmax_attempts = 1\n\n[[aws]]\nname = \"gone\"\nregions = [\"eu-west-1\"]\nendpoint_url = \"http://127.0.0.1:9\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_agent-hubble"))
+        .args(["--config", cfg.to_str().unwrap(), "findings"])
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let line = err
+        .lines()
+        .find(|l| l.contains("aws/gone/eu-west-1"))
+        .expect(&err);
+    assert!(
+        line.contains("cannot connect") || line.contains("timed out"),
+        "{line}"
+    );
+    assert!(
+        line.chars().count() < 250,
+        "{} chars: {line}",
+        line.chars().count()
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
 }

@@ -7,6 +7,7 @@ use toml::Spanned;
 
 use crate::diag::{Diagnostic, Diagnostics};
 
+pub mod regions;
 mod sources;
 
 use crate::tui::color::ColorSetting;
@@ -302,14 +303,40 @@ impl Config {
         Self::parse(&text, path)
     }
 
+    /// Parses and validates, reporting every problem in one run: after a type error the
+    /// offending `key = value` line is set aside and parsing continues, so a file with three
+    /// mistakes gets three diagnostics, then the semantic checks run on what is left.
     pub fn parse(text: &str, path: &Path) -> Result<Config, Diagnostics> {
-        let mut cfg: Config = toml::from_str(text)
-            .map_err(|e| Diagnostics(vec![Diagnostic::from_toml(path, text, &e)]))?;
+        let mut diags = Vec::new();
+        let mut work = text.to_string();
+        let mut parsed = None;
+        for _ in 0..50 {
+            match toml::from_str::<Config>(&work) {
+                Ok(c) => {
+                    parsed = Some(c);
+                    break;
+                }
+                Err(e) => {
+                    diags.push(Diagnostic::from_toml(path, text, &e));
+                    // Blank the line (same length, so every later offset still points into
+                    // the original text) and go on, unless it is not a `key = value` line.
+                    let Some(span) = e.span() else { break };
+                    if !blank_key_line(&mut work, span.start) {
+                        break;
+                    }
+                }
+            }
+        }
+        let Some(mut cfg) = parsed else {
+            return Err(Diagnostics(diags));
+        };
         cfg.path = Some(path.to_path_buf());
-        let diags = cfg.validate(text, path);
+        diags.extend(cfg.validate(text, path));
         if diags.is_empty() {
             Ok(cfg)
         } else {
+            diags.sort_by_key(|d| (d.line, d.col));
+            diags.dedup_by(|a, b| a.line == b.line && a.col == b.col);
             Err(Diagnostics(diags))
         }
     }
@@ -346,13 +373,15 @@ impl Config {
                 );
             }
             for r in a.regions.get_ref() {
-                if !is_region(r.get_ref()) {
+                let name = r.get_ref();
+                if !regions::is_region(name) {
+                    let hint = match regions::closest(name) {
+                        Some(c) => format!("; did you mean {c:?}?"),
+                        None => " (like \"eu-west-1\")".into(),
+                    };
                     at(
                         r.span(),
-                        format!(
-                            "{:?} is not an AWS region name (like \"eu-west-1\")",
-                            r.get_ref()
-                        ),
+                        format!("{name:?} is not an AWS region the SDK knows{hint}"),
                     );
                 }
             }
@@ -499,17 +528,25 @@ impl Config {
     }
 }
 
-fn is_region(r: &str) -> bool {
-    let parts: Vec<&str> = r.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts
-            .iter()
-            .take(parts.len() - 1)
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts
-            .last()
-            .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+/// Replaces the `key = value` line around `offset` with spaces. False when that line is not
+/// a plain key/value line (a table header, a multi-line value), where going on would only
+/// produce follow-on errors.
+fn blank_key_line(text: &mut String, offset: usize) -> bool {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let line = &text[start..end];
+    if line.trim_start().starts_with('[') || !line.contains('=') {
+        return false;
+    }
+    // A value that opens a bracket it does not close, or a multi-line string, spans more lines.
+    let opens = line.matches(['[', '{']).count();
+    let closes = line.matches([']', '}']).count();
+    if opens != closes || line.contains("\"\"\"") || line.contains("\'\'\'") {
+        return false;
+    }
+    text.replace_range(start..end, &" ".repeat(line.len()));
+    true
 }
 
 fn is_role_arn(s: &str) -> bool {

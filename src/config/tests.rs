@@ -35,7 +35,7 @@ profile = "prod"
 fn errors_name_file_line_and_column() {
     assert_eq!(
         err("[[aws]]\nname = \"a\"\nregions = [\"us-east-1\", \"mars-1\"]\n"),
-        "c.toml:3:25: \"mars-1\" is not an AWS region name (like \"eu-west-1\")"
+        "c.toml:3:25: \"mars-1\" is not an AWS region the SDK knows (like \"eu-west-1\")"
     );
     assert!(
         err("[[aws]]\nname = \"a\"\nregion = [\"us-east-1\"]\n")
@@ -59,10 +59,19 @@ fn errors_name_file_line_and_column() {
 
 #[test]
 fn region_and_arn_shapes() {
+    use super::regions::is_region;
     for r in ["us-east-1", "eu-west-1", "us-gov-west-1", "ap-southeast-2"] {
         assert!(is_region(r), "{r}");
     }
-    for r in ["", "us-east", "US-EAST-1", "mars-1", "us-east-x"] {
+    for r in [
+        "",
+        "us-east",
+        "US-EAST-1",
+        "mars-1",
+        "us-east-x",
+        "eu-wset-1",
+        "us-east-99",
+    ] {
         assert!(!is_region(r), "{r}");
     }
     assert!(is_role_arn("arn:aws:iam::222222222222:role/Audit"));
@@ -71,4 +80,22 @@ fn region_and_arn_shapes() {
     ));
     assert!(!is_role_arn("arn:aws:iam::2222:role/Audit"));
     assert!(!is_role_arn("arn:aws:iam::222222222222:user/Audit"));
+}
+
+/// Every mistake in one run: type errors in several sections, then the semantic checks.
+#[test]
+fn every_error_in_one_run() {
+    let text = "[poll]\ninterval_secs = \"soon\"\nmax_attempts = true\n\n[ui]\ncolor = \"purple\"\n\n[[aws]]\nname = \"a\"\nregions = [\"eu-wset-1\"]\n";
+    let e = Config::parse(text, std::path::Path::new("c.toml"))
+        .unwrap_err()
+        .to_string();
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines.len(), 4, "{e}");
+    assert!(lines[0].starts_with("c.toml:2:17: "), "{e}");
+    assert!(lines[1].starts_with("c.toml:3:16: "), "{e}");
+    assert!(lines[2].starts_with("c.toml:6:9: "), "{e}");
+    assert!(
+        lines[3].starts_with("c.toml:10:12: ") && lines[3].contains("did you mean \"eu-west-1\""),
+        "{e}"
+    );
 }

@@ -11,7 +11,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout
 use aws_sdk_securityhub::Client;
 use aws_sdk_securityhub::config::interceptors::AfterDeserializationInterceptorContextRef;
 use aws_sdk_securityhub::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_securityhub::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_securityhub::error::{BoxError, ProvideErrorMetadata, SdkError};
 use aws_sdk_securityhub::types::{
     AwsSecurityFindingFilters, AwsSecurityFindingIdentifier, DateFilter, NoteUpdate, SortCriterion,
     SortOrder, StringFilter, StringFilterComparison, WorkflowStatus,
@@ -310,6 +310,40 @@ fn workflow_status(w: Workflow) -> WorkflowStatus {
     }
 }
 
+/// An SDK error without an AWS error code (no connection, timeout, unreadable answer) as one
+/// readable line: what happened and the innermost cause, never the debug chain.
+fn one_line<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let what = match err {
+        SdkError::ConstructionFailure(_) => "request could not be built",
+        SdkError::TimeoutError(_) => "timed out",
+        SdkError::DispatchFailure(d) if d.is_timeout() => "timed out connecting",
+        SdkError::DispatchFailure(d) if d.is_io() => "cannot connect",
+        SdkError::DispatchFailure(_) => "request failed",
+        SdkError::ResponseError(_) => "unreadable response",
+        SdkError::ServiceError(_) => "service error",
+        _ => "error",
+    };
+    let mut cause: &dyn std::error::Error = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    let detail = cause.to_string();
+    let detail = detail.lines().next().unwrap_or_default();
+    let mut line = if detail.is_empty() || detail == what {
+        what.to_string()
+    } else {
+        format!("{what}: {detail}")
+    };
+    if line.chars().count() > 200 {
+        line = line.chars().take(199).collect::<String>() + "…";
+    }
+    line
+}
+
 /// Maps SDK errors onto what the poller acts on: throttling backs off, the rest is shown.
 pub fn classify<E, R>(err: SdkError<E, R>) -> SourceError
 where
@@ -319,7 +353,7 @@ where
     let code = err.code().unwrap_or_default().to_string();
     let message = err.message().unwrap_or_default().to_string();
     let text = if code.is_empty() {
-        DisplayErrorContext(&err).to_string()
+        one_line(&err)
     } else if message.is_empty() {
         code.clone()
     } else {
