@@ -149,7 +149,53 @@ const FIELDS: &[(&str, Field)] = &[
     ("cwe", Field::Vuln), ("cve", Field::Vuln), ("vuln", Field::Vuln),
 ];
 
+/// The filter fields with their aliases and what they match, for the help screen.
+pub fn reference() -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    let mut seen: Vec<Field> = Vec::new();
+    for (_, f) in FIELDS {
+        if seen.contains(f) {
+            continue;
+        }
+        seen.push(*f);
+        let names: Vec<&str> = FIELDS
+            .iter()
+            .filter(|(_, g)| g == f)
+            .map(|(n, _)| *n)
+            .collect();
+        out.push((format!("{}:", names.join(": ")), f.meaning()));
+    }
+    out
+}
+
 impl Field {
+    fn meaning(self) -> &'static str {
+        match self {
+            Field::Sev => "severity: sev:high, sev:>=medium, sev:crit,high",
+            Field::Account => "account, subscription, project or repository (substring)",
+            Field::Region => "region or location (prefix): region:eu",
+            Field::Product => "product or tool name (substring)",
+            Field::Control => "control id, exact or prefix: control:S3.8, control:S3.*",
+            Field::Resource => "resource id (substring)",
+            Field::ResourceType => "resource type: type:AwsS3Bucket",
+            Field::Workflow => "workflow: new, notified, resolved, suppressed",
+            Field::State => "record state: active, archived",
+            Field::Compliance => "compliance: passed, warning, failed, not_available",
+            Field::Provider => "provider: aws-securityhub, azure-defender, gcp-scc, sarif …",
+            Field::Title => "title (substring)",
+            Field::Id => "finding id (substring)",
+            Field::Generator => "generator id (substring)",
+            Field::Standard => "standard (substring): std:cis",
+            Field::Source => "source key (substring): source:aws/prod",
+            Field::Age => "age since created: age:<7d, age:>12h (m, h, d, w)",
+            Field::Cloud => "cloud: aws, azure, gcp, code",
+            Field::Tool => "code scanning tool (substring)",
+            Field::Repo => "repository of a code finding (substring)",
+            Field::File => "file of a code finding (substring): file:src/db.py",
+            Field::Vuln => "CWE or CVE id: cwe:79, cve:2024-3094, CWE-79*",
+        }
+    }
+
     fn name(self) -> &'static str {
         FIELDS
             .iter()

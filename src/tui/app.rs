@@ -302,30 +302,36 @@ impl App {
             Overlay::Decision(d) => return self.decision_key(d, key, fx),
             Overlay::CancelItem(d) => return self.cancel_key(d, key, fx),
             Overlay::Help { scroll } => {
-                return match self.keymap.action(&key) {
-                    Some(Action::MoveDown) => {
-                        self.overlay = Overlay::Help {
-                            scroll: scroll.saturating_add(1),
-                        }
+                // Scrolling stops at the last line: the box never shows emptiness.
+                let rect = super::views::overlays::help_rect(ratatui::layout::Rect::new(
+                    0,
+                    0,
+                    self.size.0,
+                    self.size.1,
+                ));
+                let inner = rect.height.saturating_sub(2);
+                let max = super::views::overlays::help_lines(self, rect.width.saturating_sub(2))
+                    .len()
+                    .saturating_sub(usize::from(inner)) as u16;
+                let page = inner.saturating_sub(1).max(1);
+                let scroll = match self.keymap.action(&key) {
+                    Some(Action::MoveDown) => scroll.saturating_add(1),
+                    Some(Action::MoveUp) => scroll.saturating_sub(1),
+                    Some(Action::PageDown) => scroll.saturating_add(page),
+                    Some(Action::PageUp) => scroll.saturating_sub(page),
+                    Some(Action::Top) => 0,
+                    Some(Action::Bottom) => max,
+                    Some(Action::Quit) => {
+                        self.quit = true;
+                        return;
                     }
-                    Some(Action::MoveUp) => {
-                        self.overlay = Overlay::Help {
-                            scroll: scroll.saturating_sub(1),
-                        }
-                    }
-                    Some(Action::PageDown) => {
-                        self.overlay = Overlay::Help {
-                            scroll: scroll.saturating_add(10),
-                        }
-                    }
-                    Some(Action::PageUp) => {
-                        self.overlay = Overlay::Help {
-                            scroll: scroll.saturating_sub(10),
-                        }
-                    }
-                    Some(Action::Quit) => self.quit = true,
-                    _ => {}
+                    // Any other key closes the help.
+                    _ => return,
                 };
+                self.overlay = Overlay::Help {
+                    scroll: scroll.min(max),
+                };
+                return;
             }
             Overlay::Sources { scroll } => {
                 return match self.keymap.action(&key) {

@@ -327,8 +327,34 @@ fn help_is_generated_from_the_keymap() {
     for a in [Action::Filter, Action::Freeze, Action::SetWorkflow] {
         assert!(s.contains(a.description()), "{a:?}");
     }
+    // Keys never run into descriptions.
+    assert!(
+        s.contains("pagedown, ctrl-d, ctrl-f  Move down one page"),
+        "{s}"
+    );
+    // Scrolling far past the end keeps the last line in view: never a blank box.
+    for _ in 0..200 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    let s = screen(&app);
+    assert!(s.contains("free text"), "the last line: {s}");
+    assert!(
+        s.contains("cwe:") && s.contains("cloud:"),
+        "filter fields listed: {s}"
+    );
     key(&mut app, KeyCode::Esc);
     assert!(matches!(app.overlay, Overlay::None));
+    // The title names the active keymap's keys.
+    let theme = theme::load("default", None, ColorDepth::TrueColor, false).unwrap();
+    let arrows = keymap::load("arrows", None).unwrap();
+    let mut a = App::new(app.opts.clone(), theme, arrows, app.snapshot.clone(), NOW);
+    a.update(Msg::Resize(100, 40));
+    a.update(Msg::Key(KeyEvent::new(KeyCode::F(1), KeyModifiers::NONE)));
+    let s = screen(&a);
+    assert!(
+        s.contains("Help (esc closes, down/up scroll") && !s.contains("j/k"),
+        "{s}"
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 pub mod detail;
 mod findings;
-mod overlays;
+pub mod overlays;
 mod posture;
 mod queue;
 mod rem_overlays;

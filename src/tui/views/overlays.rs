@@ -13,6 +13,101 @@ use super::{block, centered, clear};
 use crate::model::{Workflow, format_age};
 use crate::sanitize;
 
+/// The help box: most of the screen.
+pub fn help_rect(area: Rect) -> Rect {
+    centered(area, 100, area.height.saturating_sub(2))
+}
+
+/// "Help (Esc closes, j/k scroll)" with the active keymap's own keys.
+fn help_title(app: &App) -> String {
+    use crate::tui::keymap::Action;
+    let first = |a: Action| app.keymap.keys_for(a).first().cloned().unwrap_or_default();
+    format!(
+        "Help ({} closes, {}/{} scroll, {}/{} page)",
+        first(Action::Back),
+        first(Action::MoveDown),
+        first(Action::MoveUp),
+        first(Action::PageDown),
+        first(Action::PageUp)
+    )
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum HelpLine {
+    Section,
+    Entry,
+    Blank,
+}
+
+/// Every line of the help screen: the active keymap's actions by section, key column
+/// aligned to the widest key list, then the filter fields.
+pub fn help_lines(app: &App, width: u16) -> Vec<(HelpLine, String, String)> {
+    let sections = app.keymap.help();
+    let fields = crate::filter::reference();
+    let key_w = sections
+        .iter()
+        .flat_map(|s| s.entries.iter().map(|(k, _, _)| k.chars().count()))
+        .chain(fields.iter().map(|(n, _)| n.chars().count()))
+        .max()
+        .unwrap_or(10)
+        .min(34);
+    let entry = |keys: &str, desc: &str| {
+        let keys = if keys.chars().count() > key_w {
+            format!("  {keys}\n")
+        } else {
+            format!("  {keys:<key_w$}  ")
+        };
+        (HelpLine::Entry, keys, desc.to_string())
+    };
+    let mut out = Vec::new();
+    for section in sections {
+        out.push((HelpLine::Section, section.title.to_string(), String::new()));
+        for (keys, desc, _) in section.entries {
+            out.push(entry(&keys, desc));
+        }
+        out.push((HelpLine::Blank, String::new(), String::new()));
+    }
+    out.push((
+        HelpLine::Section,
+        "Filter fields (terms are AND-ed; -term negates; a,b is OR; \"quotes\" keep spaces)".into(),
+        String::new(),
+    ));
+    for (names, meaning) in &fields {
+        out.push(entry(names, meaning));
+    }
+    out.push(entry(
+        "free text",
+        "searches title, account, region, control, product, resources, ids, description",
+    ));
+    // A key list longer than the column gets its own line, and long descriptions wrap
+    // under the description column.
+    let indent = key_w + 4;
+    let desc_w = usize::from(width).saturating_sub(indent).max(20);
+    let mut flat = Vec::new();
+    for (kind, keys, desc) in out {
+        let first = match keys.strip_suffix('\n') {
+            Some(k) => {
+                flat.push((kind, k.to_string(), String::new()));
+                " ".repeat(indent)
+            }
+            None => keys,
+        };
+        if kind != HelpLine::Entry {
+            flat.push((kind, first, desc));
+            continue;
+        }
+        for (i, part) in sanitize::wrap(&desc, desc_w).into_iter().enumerate() {
+            let k = if i == 0 {
+                first.clone()
+            } else {
+                " ".repeat(indent)
+            };
+            flat.push((kind, k, part));
+        }
+    }
+    flat
+}
+
 /// Real cursor position of a rendered textarea's caret.
 pub(super) fn caret(ta: &TextArea, area: Rect) -> Position {
     let c = ta.screen_cursor();
@@ -93,35 +188,28 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
             Some(caret(&p.input, input))
         }
         Overlay::Help { scroll } => {
-            let rect = centered(area, 90, area.height - 2);
+            let rect = help_rect(area);
             clear(rect, buf, t.style("dialog"));
-            let b = block(app, "Help (Esc closes, j/k scroll)", true);
-            let mut lines = Vec::new();
-            for section in app.keymap.help() {
-                lines.push(Line::styled(
-                    section.title.to_string(),
-                    t.style("help.section"),
-                ));
-                for (keys, desc, _) in section.entries {
-                    lines.push(Line::from(vec![
-                        Span::styled(format!("  {keys:<24}"), t.style("help.key")),
-                        Span::styled(desc.to_string(), t.style("dialog")),
-                    ]));
-                }
-                lines.push(Line::raw(""));
-            }
-            lines.push(Line::styled("Filter syntax", t.style("help.section")));
-            for l in [
-                "  sev:high  sev:>=medium  acct:1234  region:eu-west-1  control:S3.8  control:S3.*",
-                "  wf:new  state:archived  comp:failed  product:guardduty  res:bucket  type:AwsS3Bucket",
-                "  age:<7d  -wf:resolved (negate)  sev:high,critical (or)  \"quoted text\"  free text",
-            ] {
-                lines.push(Line::styled(l, t.style("dialog")));
-            }
-            Paragraph::new(lines)
-                .block(b)
-                .scroll((*scroll, 0))
-                .render(rect, buf);
+            let title = help_title(app);
+            let b = block(app, &title, true);
+            let inner = b.inner(rect);
+            b.render(rect, buf);
+            let lines = help_lines(app, inner.width);
+            let top =
+                usize::from(*scroll).min(lines.len().saturating_sub(usize::from(inner.height)));
+            let view: Vec<Line> = lines
+                .into_iter()
+                .skip(top)
+                .map(|(kind, keys, desc)| match kind {
+                    HelpLine::Section => Line::styled(keys, t.style("help.section")),
+                    HelpLine::Entry => Line::from(vec![
+                        Span::styled(keys, t.style("help.key")),
+                        Span::styled(desc, t.style("dialog")),
+                    ]),
+                    HelpLine::Blank => Line::raw(""),
+                })
+                .collect();
+            Paragraph::new(view).render(inner, buf);
             None
         }
         Overlay::Sources { scroll } => {
