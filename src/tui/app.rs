@@ -199,8 +199,12 @@ impl App {
             held_changed: HashSet::new(),
             held_arrived: HashSet::new(),
         };
-        // A screen reader's row must not move under it: live updates are held (f applies).
+        // A screen reader's row must not move under it: live updates are held (f applies);
+        // and it reads text, so every symbol is its ASCII form (no box drawing, no blocks).
         app.frozen = app.opts.screen_reader;
+        if app.opts.screen_reader {
+            app.theme.ascii = true;
+        }
         app.recompute();
         app
     }

@@ -34,10 +34,10 @@ fn priority(c: Column) -> u8 {
     }
 }
 
-/// Columns that fit `width` (minus the three-cell gutter of markers), with their widths; spare space goes to
+/// Columns that fit `width` (minus the four-cell gutter of markers), with their widths; spare space goes to
 /// the growing columns. CLOUD only when findings come from more than one cloud.
 pub fn layout(width: u16, several_clouds: bool) -> Vec<(Column, u16)> {
-    let avail = width.saturating_sub(3);
+    let avail = width.saturating_sub(4);
     let mut cols: Vec<Column> = Column::ALL
         .into_iter()
         .filter(|c| several_clouds || *c != Column::Cloud)
@@ -90,7 +90,7 @@ mod tests {
         for w in [80u16, 100, 120, 200] {
             let cols = layout(w, false);
             let used: u16 = cols.iter().map(|c| c.1).sum::<u16>() + cols.len() as u16 - 1;
-            assert_eq!(used, w - 3, "width {w}: {cols:?}");
+            assert_eq!(used, w - 4, "width {w}: {cols:?}");
             assert!(cols.iter().any(|c| c.0 == Column::Severity));
             assert!(cols.iter().any(|c| c.0 == Column::Title));
         }

@@ -686,7 +686,7 @@ fn what_is_new() {
         .lines()
         .find(|l| l.contains("Brand new critical"))
         .unwrap();
-    assert!(row.starts_with(" ✦ "), "{row:?}");
+    assert!(row.starts_with("  ✦ "), "{row:?}");
     // The low one is below the screen: n jumps to it, then it has been seen.
     key(&mut app, KeyCode::Char('n'));
     key(&mut app, KeyCode::Char('n'));

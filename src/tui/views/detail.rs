@@ -249,10 +249,13 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
             } else {
                 t.style("text.muted")
             };
-            [
-                Span::styled(format!(" {} {} ", i + 1, tab.title()), style),
-                Span::raw(" "),
-            ]
+            // The active tab is marked in text too ([ ]), not only by its style.
+            let label = if *tab == d.tab {
+                format!("[{} {}]", i + 1, tab.title())
+            } else {
+                format!(" {} {} ", i + 1, tab.title())
+            };
+            [Span::styled(label, style), Span::raw(" ")]
         })
         .collect();
     let title_area = Rect { height: 1, ..area };

@@ -10,8 +10,9 @@ use crate::model::Severity;
 use crate::query::{Column, Group};
 use crate::sanitize;
 
-/// Mark, status marker (new / open remediation item), space.
-const GUTTER: u16 = 3;
+/// Cursor (`>` on the selected row: the selection in text, not only in colour), mark,
+/// status marker (new / open remediation item), space.
+const GUTTER: u16 = 4;
 
 pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
     let t = &app.theme;
@@ -137,7 +138,8 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
         } else {
             t.symbol("unmark")
         };
-        buf.set_string(body.x, y, sanitize::fit(mark, 1), style);
+        buf.set_string(body.x, y, if selected { ">" } else { " " }, style);
+        buf.set_string(body.x + 1, y, sanitize::fit(mark, 1), style);
         // New until seen (a text marker, not only a colour), else an open remediation item.
         let status = if app.unseen.contains(&f.id) {
             t.symbol("new")
@@ -146,7 +148,7 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
         } else {
             " "
         };
-        buf.set_string(body.x + 1, y, sanitize::fit(status, 1), style);
+        buf.set_string(body.x + 2, y, sanitize::fit(status, 1), style);
         let mut x = body.x + GUTTER;
         for (c, w) in &cols {
             let cell_style = match c {
@@ -183,6 +185,9 @@ fn group_row(app: &App, buf: &mut Buffer, rect: Rect, g: &Group, selected: bool)
         style = style.patch(t.overlay("selection"));
     }
     buf.set_style(rect, style);
+    if selected {
+        buf.set_string(rect.x, rect.y, ">", style);
+    }
     let open = app.expanded.contains(&g.key);
     let marker = t.symbol(if open { "group.open" } else { "group.closed" });
     let marked = g

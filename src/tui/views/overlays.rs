@@ -128,6 +128,19 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
     let area = frame.area();
     let t = &app.theme;
     let buf = frame.buffer_mut();
+    // Without borders (screen-reader mode) a dialog would blend into the rows around it: it
+    // gets a cleared screen of its own (the top bar stays).
+    if app.opts.screen_reader && !matches!(app.overlay, Overlay::None | Overlay::Filter(_)) {
+        clear(
+            Rect {
+                y: area.y + 1,
+                height: area.height.saturating_sub(1),
+                ..area
+            },
+            buf,
+            t.style("dialog"),
+        );
+    }
     match &app.overlay {
         Overlay::None => None,
         Overlay::Preview(_) | Overlay::Decision(_) | Overlay::CancelItem(_) => {

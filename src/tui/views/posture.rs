@@ -61,7 +61,12 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
         } else {
             t.style("text.muted")
         };
-        tabs.push(Span::styled(format!(" {} {name} ", i + 1), style));
+        let label = if i == app.posture.tab {
+            format!("[{} {name}]", i + 1)
+        } else {
+            format!(" {} {name} ", i + 1)
+        };
+        tabs.push(Span::styled(label, style));
         tabs.push(Span::raw(" "));
     }
     line(buf, area, area.y, tabs);
@@ -318,7 +323,7 @@ fn plot(
         buf.set_string(
             area.x,
             area.y + row,
-            format!("{label:>4}{}", if app.theme.ascii { "|" } else { "│" }),
+            format!("{label:>4}{}", t.symbol("separator")),
             t.style("chart.axis"),
         );
     }
@@ -333,16 +338,30 @@ fn plot(
         x_axis,
         t.style("chart.axis"),
     );
+    // Series are drawn in order (most severe first); a point that lands on another series'
+    // cell moves to the nearest free row, so no series ever hides another.
+    let mut taken: std::collections::HashMap<(i64, i64), usize> = std::collections::HashMap::new();
     for (n, (marker, points)) in series_list.iter().enumerate() {
         let style: Style = t.style(&format!("chart.series.{n}"));
         for (x, y) in points {
             let cx =
                 ((x + f64::from(days)) / f64::from(days) * f64::from(plot_w - 1)).round() as i64;
             let cy = ((1.0 - (y / y_max).clamp(0.0, 1.0)) * f64::from(plot_h - 1)).round() as i64;
-            if (0..i64::from(plot_w)).contains(&cx) && (0..i64::from(plot_h)).contains(&cy) {
+            if !(0..i64::from(plot_w)).contains(&cx) {
+                continue;
+            }
+            let free = [0i64, -1, 1, -2, 2, -3, 3]
+                .into_iter()
+                .map(|d| cy + d)
+                .find(|&row| {
+                    (0..i64::from(plot_h)).contains(&row)
+                        && taken.get(&(cx, row)).is_none_or(|&owner| owner == n)
+                });
+            if let Some(row) = free {
+                taken.insert((cx, row), n);
                 buf.set_string(
                     area.x + axis_w + cx as u16,
-                    area.y + cy as u16,
+                    area.y + row as u16,
                     *marker,
                     style,
                 );
@@ -396,15 +415,25 @@ fn trends(area: Rect, buf: &mut Buffer, app: &App) {
         .iter()
         .flat_map(|(_, s)| s.iter().map(|p| p.1))
         .fold(1.0, f64::max);
+    // The legend carries each series' latest value, so nothing depends on reading the plot.
+    let last = |i: usize| open[i].1.last().map_or(0.0, |p| p.1);
     let legend = format!(
-        "open findings by severity over {days} days   markers: C critical  H high  M medium  L low"
+        "open findings by severity over {days} days   C critical {:.0}  H high {:.0}  M medium {:.0}  L low {:.0}",
+        last(0),
+        last(1),
+        last(2),
+        last(3)
     );
     line(
         buf,
         area,
         area.y + 1 + half,
+        // Our own text: cut to the width, spacing kept.
         vec![Span::styled(
-            sanitize::fit(&legend, usize::from(area.width)),
+            legend
+                .chars()
+                .take(usize::from(area.width))
+                .collect::<String>(),
             t.style("title"),
         )],
     );

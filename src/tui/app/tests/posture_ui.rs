@@ -111,9 +111,10 @@ fn trends_use_markers_and_ascii_mode_has_no_unicode_glyphs() {
     let s = screen(&app);
     assert!(s.contains("score over 30 days, 20% -> 78%"), "{s}");
     assert!(
-        s.contains("markers: C critical H high M medium L low"),
-        "{s}"
+        s.contains("C critical 1  H high 20  M medium 1  L low 5"),
+        "legend with the latest counts: {s}"
     );
+    assert!(s.contains("[3 Trends]"), "the active tab in text: {s}");
     assert!(s.contains('*') && s.contains('C') && s.contains('|'), "{s}");
     let glyphs = ['█', '░', '│', '─', '•', '▲', '▼', '→'];
     assert!(!s.chars().any(|c| glyphs.contains(&c)), "ASCII mode: {s}");
@@ -224,4 +225,30 @@ fn provider_scores_show_beside_the_standards() {
     let mfa = text.find("Enable MFA").unwrap();
     let transit = text.find("Encrypt data in transit").unwrap();
     assert!(mfa < transit, "weakest control first");
+}
+
+/// When series meet in one cell the more severe keeps it and the other moves to a free row:
+/// every series stays visible (criticals were hidden by highs before).
+#[test]
+fn chart_markers_never_hide_a_series() {
+    let mut s = (*posture_snapshot()).clone();
+    let mut ins = (*s.insights).clone();
+    for p in ins.history.iter_mut() {
+        p.open = [5, 5, 5, 5, 0];
+    }
+    s.insights = Arc::new(ins);
+    let mut app = app_with(ColorDepth::TrueColor, 100, 30);
+    app.update(Msg::Snapshot(Arc::new(s)));
+    key(&mut app, KeyCode::Char('P'));
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    let text = screen(&app);
+    let plot: String = text
+        .lines()
+        .skip_while(|l| !l.contains("open findings by severity"))
+        .skip(1)
+        .collect();
+    for m in ['C', 'H', 'M', 'L'] {
+        assert!(plot.contains(m), "{m} hidden:\n{text}");
+    }
 }
