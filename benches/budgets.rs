@@ -89,7 +89,13 @@ fn filter_sort(all: &[Arc<Finding>]) {
     let mut times: Vec<f64> = (0..30)
         .map(|_| {
             let t = Instant::now();
-            std::hint::black_box(table::compute(all, &filter, Sort::default(), false, NOW));
+            std::hint::black_box(table::compute(
+                all,
+                &filter,
+                Sort::default(),
+                table::Scope::Active,
+                NOW,
+            ));
             t.elapsed().as_secs_f64() * 1e3
         })
         .collect();
@@ -103,7 +109,7 @@ fn filter_sort(all: &[Arc<Finding>]) {
         all,
         &everything,
         Sort::default(),
-        false,
+        table::Scope::Active,
         NOW,
     ));
     let sort_only = t.elapsed().as_secs_f64() * 1e3;
@@ -285,6 +291,7 @@ fn idle_bytes() {
             actor: "bench".into(),
             remediation: None,
             queue_view: None,
+            paths: None,
         };
         let events = futures::stream::pending::<std::io::Result<crossterm::event::Event>>();
         let counter = count.clone();

@@ -49,17 +49,41 @@ fn filter_sort(c: &mut Criterion) {
     let typical = Filter::parse("sev:>=medium -wf:resolved").unwrap();
     let text = Filter::parse("bucket prod").unwrap();
     g.bench_function("no_filter_sort_severity", |b| {
-        b.iter(|| black_box(table::compute(&all, &none, Sort::default(), false, NOW)))
+        b.iter(|| {
+            black_box(table::compute(
+                &all,
+                &none,
+                Sort::default(),
+                table::Scope::Active,
+                NOW,
+            ))
+        })
     });
     g.bench_function("fields_sort_severity", |b| {
-        b.iter(|| black_box(table::compute(&all, &typical, Sort::default(), false, NOW)))
+        b.iter(|| {
+            black_box(table::compute(
+                &all,
+                &typical,
+                Sort::default(),
+                table::Scope::Active,
+                NOW,
+            ))
+        })
     });
     let by_title = Sort {
         column: Column::Title,
         descending: false,
     };
     g.bench_function("free_text_sort_title", |b| {
-        b.iter(|| black_box(table::compute(&all, &text, by_title, false, NOW)))
+        b.iter(|| {
+            black_box(table::compute(
+                &all,
+                &text,
+                by_title,
+                table::Scope::Active,
+                NOW,
+            ))
+        })
     });
     g.finish();
 }

@@ -46,6 +46,15 @@ pub struct Cli {
 pub enum Format {
     Json,
     Table,
+    Csv,
+    Md,
+}
+
+/// Output of `queue list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Json,
+    Table,
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,11 +63,14 @@ pub enum Command {
     Findings {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
-        /// Filter expression, as typed after `/` in the console.
+        /// Filter expression, as typed after `/` in the console (AND-ed with a view's).
         #[arg(long, value_name = "EXPR")]
         filter: Option<String>,
         #[arg(long)]
         include_archived: bool,
+        /// A named view from views.toml: its filter, sort, grouping and scope.
+        #[arg(long, value_name = "NAME")]
+        view: Option<String>,
     },
     /// Validate the config file, themes and keymaps; exit 2 with file:line:col errors.
     CheckConfig {
@@ -104,7 +116,7 @@ pub enum QueueCommand {
     /// List queue items.
     List {
         #[arg(long, value_enum, default_value = "table")]
-        format: Format,
+        format: ListFormat,
     },
     /// Show one item: what it runs, where, its digest and its decisions.
     Show { item: String },

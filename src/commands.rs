@@ -16,15 +16,43 @@ use crate::sources::Query;
 
 /// Polls every source once and prints what they returned. Exit 1 if any source failed
 /// (after printing the others), 2 for bad input.
+#[allow(clippy::too_many_arguments)]
 pub async fn findings(
     cfg: &Config,
+    paths: &Paths,
     demo: bool,
     format: Format,
     filter: Option<&str>,
     include_archived: bool,
+    view: Option<&str>,
 ) -> ExitCode {
-    let filter = match filter.map(Filter::parse).transpose() {
-        Ok(f) => f.unwrap_or_default(),
+    let view = match view {
+        None => None,
+        Some(name) => match crate::query::views::load(&paths.config_dir) {
+            Ok(views) => match views.into_iter().find(|v| v.view.name == name) {
+                Some(v) => Some(v),
+                None => {
+                    eprintln!(
+                        "agent-hubble: --view: no view {name:?} in {}",
+                        crate::query::views::path(&paths.config_dir).display()
+                    );
+                    return ExitCode::from(2);
+                }
+            },
+            Err(d) => {
+                eprintln!("{}", crate::diag::Diagnostics(d));
+                return ExitCode::from(2);
+            }
+        },
+    };
+    // The view's filter AND the --filter.
+    let text = [view.as_ref().map(|v| v.view.filter.as_str()), filter]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let filter = match Filter::parse(&text) {
+        Ok(f) => f,
         Err(e) => {
             eprintln!("agent-hubble: --filter: {e}");
             return ExitCode::from(2);
@@ -77,15 +105,22 @@ pub async fn findings(
         }
     }
     let now = now_ms();
-    let show_archived = include_archived;
-    let idx = table::compute(&all, &filter, Sort::default(), show_archived, now);
+    let scope = match (&view, include_archived) {
+        (_, true) => table::Scope::All,
+        (Some(v), false) => v.view.scope,
+        (None, false) => table::Scope::Active,
+    };
+    let sort = view.as_ref().map_or(Sort::default(), |v| v.sort);
+    let idx = table::compute(&all, &filter, sort, scope, now);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let written = match format {
-        Format::Json => idx
-            .iter()
-            .try_for_each(|&i| writeln!(out, "{}", all[i as usize].to_output_json())),
-        Format::Table => print_table(&mut out, &all, &idx, now),
+    use crate::query::export::{self, Format as Export};
+    let written = match (format, view.as_ref().and_then(|v| v.group)) {
+        (Format::Table, Some(by)) => print_groups(&mut out, &all, &idx, by),
+        (Format::Json, _) => export::write(&mut out, Export::Json, &all, &idx),
+        (Format::Csv, _) => export::write(&mut out, Export::Csv, &all, &idx),
+        (Format::Md, _) => export::write(&mut out, Export::Markdown, &all, &idx),
+        (Format::Table, None) => print_table(&mut out, &all, &idx, now),
     };
     if written.and_then(|_| out.flush()).is_err() {
         return ExitCode::from(1);
@@ -95,6 +130,36 @@ pub async fn findings(
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// A grouped view as a table of groups: key, count, and counts by severity.
+fn print_groups(
+    out: &mut impl Write,
+    all: &[Arc<Finding>],
+    idx: &[u32],
+    by: crate::query::GroupBy,
+) -> std::io::Result<()> {
+    use crate::model::Severity;
+    let groups = crate::query::group(all, idx, by, crate::query::GroupOrder::Count, false);
+    writeln!(
+        out,
+        "{:<40} {:>6} {:>5} {:>5} {:>5} {:>5} {:>5}",
+        by.name().to_ascii_uppercase(),
+        "TOTAL",
+        "CRIT",
+        "HIGH",
+        "MED",
+        "LOW",
+        "INFO"
+    )?;
+    for g in &groups {
+        write!(out, "{} {:>6}", sanitize::fit(&g.key, 40), g.total())?;
+        for s in Severity::ALL {
+            write!(out, " {:>5}", g.count(s))?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "{} groups, {} findings", groups.len(), idx.len())
 }
 
 fn print_table(
@@ -161,6 +226,39 @@ pub fn check_config(path: Option<&Path>, paths: &Paths) -> ExitCode {
     diags.extend(crate::remediation::catalog::check_all(Some(
         &paths.config_dir,
     )));
+    match crate::query::views::load(&paths.config_dir) {
+        Ok(views) => {
+            // A view's key must parse and must not shadow a key of the keymap in use.
+            let keymap_name = cfg
+                .as_ref()
+                .map_or("default".to_string(), |c| c.ui.keymap.get_ref().clone());
+            if let Ok(map) = crate::tui::keymap::load(&keymap_name, Some(&paths.keymaps_dir())) {
+                let file = crate::query::views::path(&paths.config_dir);
+                for v in &views {
+                    let Some(k) = &v.view.key else { continue };
+                    let msg = match k.parse::<crate::tui::keymap::KeyCombo>() {
+                        Err(e) => Some(format!("view {:?}: key {k:?}: {e}", v.view.name)),
+                        Ok(combo) => crate::tui::keymap::Action::ALL
+                            .iter()
+                            .find(|a| map.combos_for(**a).contains(&combo))
+                            .map(|a| {
+                                format!(
+                                    "view {:?}: key {k:?} is already bound to {} in keymap {keymap_name}",
+                                    v.view.name,
+                                    a.name()
+                                )
+                            }),
+                    };
+                    if let Some(m) = msg {
+                        let text = std::fs::read_to_string(&file).unwrap_or_default();
+                        let at = text.find(&format!("key = \"{k}\"")).unwrap_or(0);
+                        diags.push(crate::diag::Diagnostic::at_offset(&file, &text, at, m));
+                    }
+                }
+            }
+        }
+        Err(d) => diags.extend(d),
+    }
     if let Some(c) = &cfg {
         let file = c.path.clone().unwrap_or_default();
         let text = std::fs::read_to_string(&file).unwrap_or_default();

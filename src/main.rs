@@ -105,6 +105,7 @@ fn main() -> ExitCode {
             format,
             filter,
             include_archived,
+            view,
         }) => {
             let cfg = match load_config(&cli, &paths) {
                 Ok(c) => c,
@@ -113,10 +114,12 @@ fn main() -> ExitCode {
             let _log = setup::init_logging(&paths);
             runtime.block_on(commands::findings(
                 &cfg,
+                &paths,
                 cli.demo,
                 *format,
                 filter.as_deref(),
                 *include_archived,
+                view.as_deref(),
             ))
         }
         None => {
@@ -150,6 +153,8 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| cfg.ui.keymap.get_ref().clone());
     let keymap = keymap::load(&keymap_name, Some(&paths.keymaps_dir()))
+        .map_err(|d| anyhow::anyhow!("{}", agent_hubble::diag::Diagnostics(d)))?;
+    let views = agent_hubble::query::views::load(&paths.config_dir)
         .map_err(|d| anyhow::anyhow!("{}", agent_hubble::diag::Diagnostics(d)))?;
 
     let setup = setup::sources(cfg, cli.demo, true).await?;
@@ -306,6 +311,7 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
     };
     let snapshot = snapshots.borrow().clone();
     let mut app = App::new(opts, theme, keymap, snapshot, agent_hubble::model::now_ms());
+    app.views = views;
     notices.extend(setup.notice);
     if !notices.is_empty() {
         app.message = Some((agent_hubble::tui::app::Level::Info, notices.join(" | ")));
@@ -318,6 +324,7 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
         audit,
         refresh: poller.refresh_handle(),
         actor,
+        paths: Some(paths.clone()),
     };
     let result = run_terminal(app, snapshots, ctx).await;
     poller.shutdown();

@@ -301,3 +301,73 @@ fn an_unreachable_source_is_one_readable_line() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+/// `findings --format csv|md` and `--view NAME` (its filter, sort, scope; grouped views print
+/// their groups).
+#[test]
+fn findings_formats_and_views() {
+    let home = tempfile::tempdir().unwrap();
+    let csv = hubble(
+        home.path(),
+        &[
+            "findings",
+            "--demo",
+            "--format",
+            "csv",
+            "--filter",
+            "sev:critical",
+        ],
+    );
+    assert!(csv.status.success(), "{}", stderr(&csv));
+    let text = String::from_utf8(csv.stdout).unwrap();
+    let mut lines = text.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("severity,cloud,account,region,control")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert!(
+        !rows.is_empty() && rows.iter().all(|r| r.starts_with("CRITICAL,")),
+        "{text}"
+    );
+    let md = hubble(
+        home.path(),
+        &[
+            "findings",
+            "--demo",
+            "--format",
+            "md",
+            "--filter",
+            "sev:critical",
+        ],
+    );
+    let text = String::from_utf8(md.stdout).unwrap();
+    assert!(
+        text.starts_with("| severity | cloud |") && text.contains("|---|"),
+        "{text}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with(&format!("{} findings", rows.len()))
+    );
+    // A view in the config dir.
+    let dir = home.path().join("config/agent-hubble");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("views.toml"),
+        "[[view]]\nname = \"by-control\"\nfilter = \"sev:>=high\"\ngroup = \"control\"\nscope = \"working\"\n",
+    )
+    .unwrap();
+    let out = hubble(home.path(), &["findings", "--demo", "--view", "by-control"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("CONTROL") && text.contains(" groups, "),
+        "{text}"
+    );
+    let out = hubble(home.path(), &["findings", "--demo", "--view", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no view \"nope\""));
+}

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::cli::{Format, QueueCommand};
+use crate::cli::{ListFormat as Format, QueueCommand};
 use crate::config::{Config, Paths};
 use crate::model::{Finding, format_age, now_ms};
 use crate::remediation::catalog::Catalog;

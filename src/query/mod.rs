@@ -1,8 +1,10 @@
 //! Filter, sort, group and saved views: the logic the console and the headless commands
 //! share (the TUI only draws what this computes).
 
+pub mod export;
 mod group;
 mod sort;
+pub mod views;
 
 pub use group::{Group, GroupBy, GroupOrder, group};
-pub use sort::{Column, Sort, compute, id_key, short_resource};
+pub use sort::{Column, Scope, Sort, compute, id_key, short_resource};

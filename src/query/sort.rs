@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use crate::filter::Filter;
-use crate::model::{Finding, RecordState, format_age};
+use crate::model::{ComplianceStatus, Finding, RecordState, Workflow, format_age};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
@@ -117,6 +117,42 @@ pub fn short_resource(id: &str) -> &str {
     tail.rsplit('/').find(|s| !s.is_empty()).unwrap_or(tail)
 }
 
+/// Which findings a view starts from, before the filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// What needs attention (the console's default, as the Security Hub console hides the
+    /// rest): active, workflow NEW or NOTIFIED, compliance not PASSED.
+    #[default]
+    Working,
+    /// Every active finding (resolved, suppressed and passed ones too).
+    Active,
+    /// Everything, archived included.
+    All,
+}
+
+impl Scope {
+    pub fn includes(self, f: &Finding) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Active => f.record_state == RecordState::Active,
+            Scope::Working => {
+                f.record_state == RecordState::Active
+                    && matches!(f.workflow, Workflow::New | Workflow::Notified)
+                    && f.compliance != Some(ComplianceStatus::Passed)
+            }
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Working => "working",
+            Scope::Active => "active",
+            Scope::All => "all",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sort {
     pub column: Column,
@@ -179,7 +215,7 @@ pub fn compute(
     findings: &[Arc<Finding>],
     filter: &Filter,
     sort: Sort,
-    show_archived: bool,
+    scope: Scope,
     now: i64,
 ) -> Vec<u32> {
     // (primary key, severity, newest-first key, id tail, index): sorted as integers; the
@@ -187,9 +223,7 @@ pub fn compute(
     let mut keyed: Vec<(u64, u8, u64, u64, u32)> = findings
         .iter()
         .enumerate()
-        .filter(|(_, f)| {
-            (show_archived || f.record_state == RecordState::Active) && filter.matches(f, now)
-        })
+        .filter(|(_, f)| scope.includes(f) && filter.matches(f, now))
         .map(|(i, f)| {
             let k = sort_key(sort.column, f);
             let k = if sort.descending { u64::MAX - k } else { k };
@@ -243,7 +277,7 @@ mod tests {
     #[test]
     fn sorts_by_severity_then_newest() {
         let f = set(10);
-        let idx = compute(&f, &Filter::default(), Sort::default(), false, 0);
+        let idx = compute(&f, &Filter::default(), Sort::default(), Scope::Active, 0);
         let sev: Vec<Severity> = idx.iter().map(|&i| f[i as usize].severity).collect();
         assert!(sev.windows(2).all(|w| w[0] >= w[1]), "{sev:?}");
         let crit: Vec<i64> = idx
@@ -260,7 +294,7 @@ mod tests {
                 column: Column::Title,
                 descending: false,
             },
-            false,
+            Scope::All,
             0,
         );
         let titles: Vec<&str> = asc.iter().map(|&i| f[i as usize].title.as_str()).collect();
@@ -284,7 +318,7 @@ mod tests {
         for column in Column::ALL {
             for descending in [false, true] {
                 let sort = Sort { column, descending };
-                let got = compute(&f, &Filter::default(), sort, false, 0);
+                let got = compute(&f, &Filter::default(), sort, Scope::All, 0);
                 let mut want: Vec<u32> = (0..f.len() as u32).collect();
                 want.sort_by(|&a, &b| {
                     let (fa, fb) = (&f[a as usize], &f[b as usize]);
@@ -307,15 +341,35 @@ mod tests {
         f[1].workflow = Workflow::Resolved;
         let f: Vec<Arc<Finding>> = f.into_iter().map(Arc::new).collect();
         assert_eq!(
-            compute(&f, &Filter::default(), Sort::default(), false, 0).len(),
+            compute(&f, &Filter::default(), Sort::default(), Scope::Active, 0).len(),
             9
         );
         assert_eq!(
-            compute(&f, &Filter::default(), Sort::default(), true, 0).len(),
+            compute(&f, &Filter::default(), Sort::default(), Scope::All, 0).len(),
             10
         );
         let flt = crate::filter::Filter::parse("wf:resolved").unwrap();
-        assert_eq!(compute(&f, &flt, Sort::default(), false, 0), vec![1]);
+        assert_eq!(
+            compute(&f, &flt, Sort::default(), Scope::Active, 0),
+            vec![1]
+        );
+    }
+
+    /// The working view hides what needs no attention: resolved, suppressed, passed,
+    /// archived.
+    #[test]
+    fn the_working_scope() {
+        let mut f: Vec<Finding> = (0..6).map(|i| sample_finding(i, 1)).collect();
+        f[0].record_state = RecordState::Archived;
+        f[1].workflow = Workflow::Resolved;
+        f[2].workflow = Workflow::Suppressed;
+        f[3].compliance = Some(crate::model::ComplianceStatus::Passed);
+        f[4].workflow = Workflow::Notified;
+        f[5].compliance = None;
+        let f: Vec<Arc<Finding>> = f.into_iter().map(Arc::new).collect();
+        let mut got = compute(&f, &Filter::default(), Sort::default(), Scope::Working, 0);
+        got.sort();
+        assert_eq!(got, vec![4, 5]);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::rem_dialogs::{CancelDialog, DecisionDialog, PreviewDialog};
 use super::theme::Theme;
 use crate::filter::Filter;
 use crate::hub::Snapshot;
-use crate::query::{Group, GroupBy, GroupOrder, Sort};
+use crate::query::{Group, GroupBy, GroupOrder, Scope, Sort};
 use crate::remediation::service::QueueView;
 
 pub const MIN_WIDTH: u16 = 80;
@@ -115,7 +115,8 @@ pub struct App {
     /// The filter in force when the `/` prompt opened: Esc goes back to it.
     pub filter_before: String,
     pub sort: Sort,
-    pub show_archived: bool,
+    /// Working view (what needs attention) or everything.
+    pub scope: Scope,
     pub frozen: bool,
     pub overlay: Overlay,
     pub detail: Option<Detail>,
@@ -135,6 +136,10 @@ pub struct App {
     pub drafts: Vec<Draft>,
     /// Findings that arrived and have not been on screen since ("+N new since you looked").
     pub unseen: HashSet<String>,
+    /// Named views (views.toml), and the columns the current view limits the table to.
+    pub views: Vec<crate::query::views::Resolved>,
+    pub columns: Vec<crate::query::Column>,
+    pub view_name: Option<String>,
     /// While frozen: ids changed and ids arrived in the snapshots held back.
     pub held_changed: HashSet<String>,
     pub held_arrived: HashSet<String>,
@@ -180,7 +185,7 @@ impl App {
             filter: Filter::default(),
             filter_before: String::new(),
             sort: Sort::default(),
-            show_archived: false,
+            scope: Scope::Working,
             frozen: false,
             overlay: Overlay::None,
             detail: None,
@@ -196,6 +201,9 @@ impl App {
             posture: PostureState::default(),
             drafts: Vec::new(),
             unseen: HashSet::new(),
+            views: Vec::new(),
+            columns: Vec::new(),
+            view_name: None,
             held_changed: HashSet::new(),
             held_arrived: HashSet::new(),
         };
@@ -280,6 +288,20 @@ impl App {
                 self.queue_selected = self.queue_selected.min(self.queue_rows().saturating_sub(1));
                 self.dirty = true;
             }
+            Msg::Done(Ok(text)) => {
+                self.info(text);
+                self.dirty = true;
+            }
+            Msg::Done(Err(text)) => {
+                self.error(text);
+                self.dirty = true;
+            }
+            Msg::ViewSaved(v) => {
+                if let Ok(r) = v.resolve() {
+                    self.views.retain(|x| x.view.name != v.name);
+                    self.views.push(r);
+                }
+            }
             Msg::Remediation(reply) => {
                 self.on_remediation_reply(reply);
                 self.dirty = true;
@@ -356,6 +378,8 @@ impl App {
         }
         if let Some(action) = self.keymap.action(&key) {
             self.act(action, fx);
+        } else if let Some(i) = self.view_for_key(&key) {
+            self.apply_view(i);
         }
     }
 
@@ -513,13 +537,17 @@ impl App {
                 fx.push(Effect::Refresh);
                 self.info("polling every source now");
             }
-            Action::ToggleArchived => {
-                self.show_archived = !self.show_archived;
-                self.recompute();
-                self.info(if self.show_archived {
-                    "showing archived findings"
+            Action::ShowAll => {
+                self.scope = if self.scope == Scope::Working {
+                    Scope::All
                 } else {
-                    "hiding archived findings"
+                    Scope::Working
+                };
+                self.recompute();
+                self.info(if self.scope == Scope::All {
+                    "showing everything: resolved, suppressed, passed and archived findings too (a: back to the working view)"
+                } else {
+                    "working view: active findings that are new or notified and not passed (a: everything)"
                 });
             }
             Action::Copy => {
@@ -585,6 +613,7 @@ mod input;
 mod marks;
 mod news;
 mod rows;
+mod views;
 
 pub use rows::Row;
 mod msg;

@@ -16,6 +16,10 @@ pub enum PaletteCommand {
     Workflow,
     Sources,
     Group,
+    /// `view NAME` applies a saved view; `view save NAME` saves the current one.
+    View,
+    /// `export csv|json|md [FILE]`.
+    Export,
 }
 
 pub struct PaletteEntry {
@@ -46,6 +50,16 @@ pub fn palette_entries() -> Vec<PaletteEntry> {
             name: "group".into(),
             description: "group by: group control (resource, account, region, product, cloud, title, severity, none)",
             command: PaletteCommand::Group,
+        },
+        PaletteEntry {
+            name: "view".into(),
+            description: "named views: view NAME applies one, view save NAME saves filter, sort, group, scope",
+            command: PaletteCommand::View,
+        },
+        PaletteEntry {
+            name: "export".into(),
+            description: "export the findings shown: export csv|json|md [FILE] (default: data dir/exports)",
+            command: PaletteCommand::Export,
         },
         PaletteEntry {
             name: "sources".into(),

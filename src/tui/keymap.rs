@@ -67,7 +67,7 @@ actions! {
     SortReverse "sort_reverse" "Views" "Reverse the sort order";
     SetWorkflow "set_workflow" "Findings" "Set workflow status of the selected or marked findings";
     Refresh "refresh" "Views" "Poll sources now";
-    ToggleArchived "toggle_archived" "Views" "Show or hide archived findings";
+    ShowAll "show_all" "Views" "Show everything (resolved, suppressed, passed, archived) or the working view";
     NextTab "next_tab" "Navigation" "Next detail tab (summary, resources, raw)";
     PrevTab "prev_tab" "Navigation" "Previous detail tab";
     ScrollLeft "scroll_left" "Navigation" "Scroll left";

@@ -31,6 +31,8 @@ pub struct EffectContext {
     /// The remediation service, when remediation is enabled.
     pub remediation: Option<mpsc::Sender<crate::remediation::service::Request>>,
     pub queue_view: Option<watch::Receiver<Arc<crate::remediation::service::QueueView>>>,
+    /// Where views are saved and exports written.
+    pub paths: Option<crate::config::Paths>,
 }
 
 /// Frame budget: at most ~30 draws per second however fast events arrive.
@@ -194,6 +196,31 @@ async fn run_effects(mut rx: mpsc::Receiver<Effect>, tx: mpsc::Sender<Msg>, ctx:
             }
             Effect::Copy(text) => copy_osc52(&text),
             Effect::Alert { text, with } => alert(&text, with),
+            Effect::Export {
+                format,
+                path,
+                findings,
+            } => {
+                let r = export(&ctx, format, path, &findings);
+                let _ = tx.send(Msg::Done(r)).await;
+            }
+            Effect::SaveView(view) => {
+                let msg = match &ctx.paths {
+                    Some(p) => match crate::query::views::save(&p.config_dir, view.clone()) {
+                        Ok(file) => {
+                            let _ = tx.send(Msg::ViewSaved(view.clone())).await;
+                            Msg::Done(Ok(format!(
+                                "view {:?} saved in {}",
+                                view.name,
+                                file.display()
+                            )))
+                        }
+                        Err(e) => Msg::Done(Err(format!("view not saved: {e}"))),
+                    },
+                    None => Msg::Done(Err("no config dir to save views in".into())),
+                };
+                let _ = tx.send(msg).await;
+            }
             Effect::LoadRaw(id) => {
                 let (reply, answer) = oneshot::channel();
                 let hub = ctx.hub.clone();
@@ -322,6 +349,48 @@ pub async fn update_workflow(
 
 /// OSC 52 clipboard write; works over SSH in most terminals. The text is base64, so no
 /// control bytes reach the terminal.
+/// Writes the findings of the current view; the file is created 0600 (findings name
+/// accounts and resources).
+fn export(
+    ctx: &EffectContext,
+    format: crate::query::export::Format,
+    path: Option<std::path::PathBuf>,
+    findings: &[Arc<crate::model::Finding>],
+) -> Result<String, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = match path {
+        Some(p) => p,
+        None => {
+            let dir = ctx
+                .paths
+                .as_ref()
+                .map(|p| p.data_dir.join("exports"))
+                .ok_or("no data dir for exports: give a path (export csv FILE)")?;
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let stamp =
+                crate::model::format_rfc3339(crate::model::now_ms()).replace([':', '.'], "-");
+            dir.join(format!("findings-{stamp}.{}", format.extension()))
+        }
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| format!("export: {}: {e}", path.display()))?;
+    let rows: Vec<u32> = (0..findings.len() as u32).collect();
+    let mut w = std::io::BufWriter::new(file);
+    crate::query::export::write(&mut w, format, findings, &rows)
+        .and_then(|_| w.flush())
+        .map_err(|e| format!("export: {}: {e}", path.display()))?;
+    Ok(format!(
+        "exported {} finding(s) to {}",
+        findings.len(),
+        path.display()
+    ))
+}
+
 /// The terminal bell and/or an OSC 9 desktop notification (iTerm2, kitty, WezTerm, foot,
 /// Windows Terminal show it; others ignore it). The text is sanitised and bounded.
 fn alert(text: &str, with: crate::config::AlertWith) {

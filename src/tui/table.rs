@@ -36,11 +36,14 @@ fn priority(c: Column) -> u8 {
 
 /// Columns that fit `width` (minus the four-cell gutter of markers), with their widths; spare space goes to
 /// the growing columns. CLOUD only when findings come from more than one cloud.
-pub fn layout(width: u16, several_clouds: bool) -> Vec<(Column, u16)> {
+pub fn layout(width: u16, several_clouds: bool, only: &[Column]) -> Vec<(Column, u16)> {
     let avail = width.saturating_sub(4);
     let mut cols: Vec<Column> = Column::ALL
         .into_iter()
         .filter(|c| several_clouds || *c != Column::Cloud)
+        .filter(|c| {
+            only.is_empty() || only.contains(c) || matches!(c, Column::Severity | Column::Title)
+        })
         .collect();
     let need = |cols: &[Column]| -> u16 {
         cols.iter().map(|c| col_widths(*c).0).sum::<u16>() + cols.len().saturating_sub(1) as u16
@@ -88,18 +91,18 @@ mod tests {
     #[test]
     fn layout_fits_and_keeps_essentials() {
         for w in [80u16, 100, 120, 200] {
-            let cols = layout(w, false);
+            let cols = layout(w, false, &[]);
             let used: u16 = cols.iter().map(|c| c.1).sum::<u16>() + cols.len() as u16 - 1;
             assert_eq!(used, w - 4, "width {w}: {cols:?}");
             assert!(cols.iter().any(|c| c.0 == Column::Severity));
             assert!(cols.iter().any(|c| c.0 == Column::Title));
         }
-        assert_eq!(layout(200, false).len(), 9);
-        assert_eq!(layout(200, true).len(), 10);
-        assert_eq!(layout(200, true)[0].0, Column::Cloud);
-        assert!(layout(80, false).len() < 9);
+        assert_eq!(layout(200, false, &[]).len(), 9);
+        assert_eq!(layout(200, true, &[]).len(), 10);
+        assert_eq!(layout(200, true, &[])[0].0, Column::Cloud);
+        assert!(layout(80, false, &[]).len() < 9);
         assert!(
-            !layout(80, true).iter().any(|c| c.0 == Column::Cloud),
+            !layout(80, true, &[]).iter().any(|c| c.0 == Column::Cloud),
             "dropped first"
         );
     }

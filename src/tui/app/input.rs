@@ -112,6 +112,8 @@ impl App {
                 )),
             },
             PaletteCommand::Sources => self.overlay = Overlay::Sources { scroll: 0 },
+            PaletteCommand::View => self.view_command(arg, fx),
+            PaletteCommand::Export => self.export_command(arg, fx),
             PaletteCommand::Group => match arg.trim() {
                 "none" | "off" | "" => self.set_group(None),
                 a => match crate::query::GroupBy::parse(a) {

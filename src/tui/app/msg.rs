@@ -30,6 +30,10 @@ pub enum Msg {
     /// The hub thread ended: no more updates.
     HubStopped,
     Remediation(Reply),
+    /// The outcome of an effect that only reports back (export, saving a view).
+    Done(Result<String, String>),
+    /// A view was saved: the app lists it from now on.
+    ViewSaved(crate::query::views::View),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -50,5 +54,13 @@ pub enum Effect {
         with: crate::config::AlertWith,
     },
     Remediation(RemCommand),
+    /// Write these findings to a file (a path, or the exports folder in the data dir).
+    Export {
+        format: crate::query::export::Format,
+        path: Option<std::path::PathBuf>,
+        findings: Vec<Arc<crate::model::Finding>>,
+    },
+    /// Save a named view in `views.toml`.
+    SaveView(crate::query::views::View),
     Quit,
 }

@@ -80,13 +80,7 @@ impl App {
 
     fn rebuild(&mut self, keep: Option<Keep>) {
         let s = &self.snapshot;
-        self.view = table::compute(
-            &s.findings,
-            &self.filter,
-            self.sort,
-            self.show_archived,
-            self.now,
-        );
+        self.view = table::compute(&s.findings, &self.filter, self.sort, self.scope, self.now);
         self.rebuild_rows(keep);
     }
 
@@ -223,10 +217,14 @@ impl App {
 
     /// The table's columns at the current width.
     pub fn shown_columns(&self) -> Vec<Column> {
-        crate::tui::table::layout(self.size.0, self.snapshot.clouds.count_ones() > 1)
-            .into_iter()
-            .map(|(c, _)| c)
-            .collect()
+        crate::tui::table::layout(
+            self.size.0,
+            self.snapshot.clouds.count_ones() > 1,
+            &self.columns,
+        )
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect()
     }
 
     pub(super) fn move_by(&mut self, delta: isize) {

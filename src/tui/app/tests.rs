@@ -707,3 +707,74 @@ fn what_is_new() {
     key(&mut app, KeyCode::Char('f'));
     assert!(app.unseen.contains("f-000092"));
 }
+
+/// The working view by default, `a` for everything; named views applied from the palette
+/// and by their key; `:view save` and `:export` go out as effects.
+#[test]
+fn working_view_named_views_and_export() {
+    use crate::tui::dialogs::PaletteCommand;
+    let mut app = app();
+    let mut s = (*app.snapshot).clone();
+    let mut list = (*s.findings).clone();
+    Arc::make_mut(&mut list[0]).workflow = Workflow::Resolved;
+    Arc::make_mut(&mut list[1]).compliance = Some(crate::model::ComplianceStatus::Passed);
+    s.findings = Arc::new(list);
+    app.update(Msg::Snapshot(Arc::new(s)));
+    assert_eq!(
+        app.view.len(),
+        38,
+        "resolved and passed are not in the working view"
+    );
+    assert!(screen(&app).contains("working view"));
+    key(&mut app, KeyCode::Char('a'));
+    assert_eq!(app.view.len(), 40);
+    assert!(screen(&app).contains("ALL findings"));
+    key(&mut app, KeyCode::Char('a'));
+    // A saved view: filter, sort, group, scope, columns, a key.
+    let view = crate::query::views::View {
+        name: "crit-by-account".into(),
+        filter: "sev:critical".into(),
+        sort: Some("account".into()),
+        group: Some("account".into()),
+        scope: crate::query::Scope::All,
+        columns: vec!["severity".into(), "account".into(), "title".into()],
+        key: Some("f6".into()),
+    };
+    app.views = vec![view.resolve().unwrap()];
+    app.update(Msg::Key(KeyEvent::new(KeyCode::F(6), KeyModifiers::NONE)));
+    assert_eq!(app.filter_text, "sev:critical");
+    assert_eq!(app.group, Some(crate::query::GroupBy::Account));
+    assert_eq!(app.scope, crate::query::Scope::All);
+    assert!(screen(&app).contains("view crit-by-account"));
+    app.run_command(PaletteCommand::Group, "none", &mut Vec::new());
+    assert_eq!(
+        app.shown_columns(),
+        vec![Column::Severity, Column::Account, Column::Title]
+    );
+    let mut fx = Vec::new();
+    app.run_command(PaletteCommand::View, "save mine", &mut fx);
+    let [Effect::SaveView(v)] = &fx[..] else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        (v.name.as_str(), v.filter.as_str(), v.group.as_deref()),
+        ("mine", "sev:critical", None)
+    );
+    let mut fx = Vec::new();
+    app.run_command(PaletteCommand::Export, "csv /tmp/x.csv", &mut fx);
+    let [
+        Effect::Export {
+            format,
+            path,
+            findings,
+        },
+    ] = &fx[..]
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(*format, crate::query::export::Format::Csv);
+    assert_eq!(path.as_deref(), Some(std::path::Path::new("/tmp/x.csv")));
+    assert_eq!(findings.len(), app.view.len());
+    app.run_command(PaletteCommand::View, "nope", &mut Vec::new());
+    assert!(screen(&app).contains("no view \"nope\"; saved views: crit-by-account"));
+}

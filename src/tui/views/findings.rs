@@ -16,7 +16,11 @@ const GUTTER: u16 = 4;
 
 pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
     let t = &app.theme;
-    let cols = table::layout(area.width, app.snapshot.clouds.count_ones() > 1);
+    let cols = table::layout(
+        area.width,
+        app.snapshot.clouds.count_ones() > 1,
+        &app.columns,
+    );
     // Header.
     let header = Rect { height: 1, ..area };
     buf.set_style(header, t.style("header"));

@@ -149,8 +149,11 @@ fn top_bar(area: Rect, buf: &mut Buffer, app: &App) {
             t.style("filter.input"),
         ));
     }
-    if app.show_archived {
-        spans.push(Span::styled("  +archived", t.style("text.muted")));
+    match app.scope {
+        crate::query::Scope::Working => {
+            spans.push(Span::styled("  working view", t.style("text.muted")))
+        }
+        _ => spans.push(Span::styled("  ALL findings", t.style("text.emphasis"))),
     }
     Line::from(spans).render(area, buf);
 }
