@@ -9,6 +9,7 @@ pub mod config;
 pub mod diag;
 pub mod filter;
 pub mod hub;
+pub mod links;
 pub mod model;
 pub mod poller;
 pub mod posture;

@@ -55,12 +55,33 @@ pub enum Overlay {
     None,
     Filter(TextArea<'static>),
     Palette(Palette),
-    Help { scroll: u16 },
-    Sources { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
+    Sources {
+        scroll: u16,
+    },
     Workflow(WorkflowDialog),
     Preview(PreviewDialog),
     Decision(Box<DecisionDialog>),
     CancelItem(Box<CancelDialog>),
+    /// A numbered menu of things to copy (`y`) or console links (`o`).
+    Menu(Menu),
+}
+
+/// What a menu entry copies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MenuValue {
+    Text(String),
+    /// The finding's raw JSON (fetched from the store when chosen).
+    RawJson(String),
+}
+
+/// A numbered list; a digit (or Enter for the first) copies that entry with OSC 52.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Menu {
+    pub title: String,
+    pub items: Vec<(String, MenuValue)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,6 +348,7 @@ impl App {
             Overlay::Preview(d) => return self.preview_key(d, key, fx),
             Overlay::Decision(d) => return self.decision_key(d, key, fx),
             Overlay::CancelItem(d) => return self.cancel_key(d, key, fx),
+            Overlay::Menu(m) => return self.menu_key(m, key, fx),
             Overlay::Help { scroll } => {
                 // Scrolling stops at the last line: the box never shows emptiness.
                 let rect = super::views::overlays::help_rect(ratatui::layout::Rect::new(
@@ -550,12 +572,8 @@ impl App {
                     "working view: active findings that are new or notified and not passed (a: everything)"
                 });
             }
-            Action::Copy => {
-                if let Some(f) = self.selected_finding() {
-                    fx.push(Effect::Copy(f.id.clone()));
-                    self.info("finding id copied (OSC 52)");
-                }
-            }
+            Action::Copy => self.open_copy_menu(),
+            Action::OpenLinks => self.open_links(fx),
             Action::ToggleAscii => self.theme.ascii = !self.theme.ascii,
             Action::Propose => self.propose(fx),
             Action::Queue => {
@@ -611,6 +629,7 @@ impl App {
 mod detail;
 mod input;
 mod marks;
+mod menus;
 mod news;
 mod rows;
 mod views;

@@ -72,7 +72,8 @@ actions! {
     PrevTab "prev_tab" "Navigation" "Previous detail tab";
     ScrollLeft "scroll_left" "Navigation" "Scroll left";
     ScrollRight "scroll_right" "Navigation" "Scroll right";
-    Copy "copy" "Findings" "Copy the finding id to the clipboard (OSC 52)";
+    Copy "copy" "Findings" "Copy the id, resource, title, raw JSON or console link (OSC 52)";
+    OpenLinks "open_links" "Findings" "Show the finding's and its resource's console links and copy one (OSC 52)";
     ToggleAscii "toggle_ascii" "Views" "Switch between Unicode and ASCII symbols";
     Propose "propose" "Remediation" "Propose the playbook of the selected or marked findings (shows a preview first)";
     Queue "queue" "Remediation" "Show or hide the remediation queue";

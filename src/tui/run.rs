@@ -195,6 +195,14 @@ async fn run_effects(mut rx: mpsc::Receiver<Effect>, tx: mpsc::Sender<Msg>, ctx:
                 });
             }
             Effect::Copy(text) => copy_osc52(&text),
+            Effect::CopyRaw(id) => {
+                let (reply, answer) = oneshot::channel();
+                if ctx.hub.send(HubInput::RawJson { id, reply }).await.is_ok()
+                    && let Ok(Some(json)) = answer.await
+                {
+                    copy_osc52(&json);
+                }
+            }
             Effect::Alert { text, with } => alert(&text, with),
             Effect::Export {
                 format,

@@ -47,6 +47,8 @@ pub enum Effect {
     Refresh,
     /// Put text on the clipboard with OSC 52.
     Copy(String),
+    /// Copy a finding's raw JSON (from the store) with OSC 52.
+    CopyRaw(String),
     /// A finding matching the alert filter arrived: ring the bell and/or send an OSC 9
     /// desktop notification with this text.
     Alert {

@@ -778,3 +778,40 @@ fn working_view_named_views_and_export() {
     app.run_command(PaletteCommand::View, "nope", &mut Vec::new());
     assert!(screen(&app).contains("no view \"nope\"; saved views: crit-by-account"));
 }
+
+/// `y` offers id, resource, title, raw JSON and the console link; `o` shows the finding's
+/// and its resource's console links and copies the first.
+#[test]
+fn copy_menu_and_console_links() {
+    let mut app = app();
+    key(&mut app, KeyCode::Char('y'));
+    let s = screen(&app);
+    assert!(
+        s.contains("1 finding id") && s.contains("4 raw JSON"),
+        "{s}"
+    );
+    let fx = key(&mut app, KeyCode::Char('2'));
+    assert_eq!(fx, vec![Effect::Copy("arn:aws:s3:::bucket-0".into())]);
+    assert!(screen(&app).contains("copied the resource"));
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(
+        key(&mut app, KeyCode::Char('4')),
+        vec![Effect::CopyRaw("f-000000".into())]
+    );
+    let fx = key(&mut app, KeyCode::Char('o'));
+    let [Effect::Copy(url)] = &fx[..] else {
+        panic!("{fx:?}")
+    };
+    assert!(
+        url.starts_with("https://us-east-1.console.aws.amazon.com/securityhub/"),
+        "{url}"
+    );
+    let s = screen(&app);
+    assert!(
+        s.contains("1 finding: https://us-east-1.console.aws.amazon.com")
+            && s.contains("2 resource: https://s3.console.aws.amazon.com/s3/buckets/bucket-0"),
+        "{s}"
+    );
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.overlay, Overlay::None));
+}

@@ -143,6 +143,23 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
     }
     match &app.overlay {
         Overlay::None => None,
+        Overlay::Menu(m) => {
+            let rect = centered(area, 100, m.items.len() as u16 + 4);
+            clear(rect, buf, t.style("dialog"));
+            let b = block(app, &m.title, true);
+            let inner = b.inner(rect);
+            b.render(rect, buf);
+            for (i, (label, _)) in m.items.iter().enumerate() {
+                let line = format!(" {} {}", i + 1, label);
+                buf.set_string(
+                    inner.x,
+                    inner.y + i as u16,
+                    sanitize::fit(&line, usize::from(inner.width)),
+                    t.style("dialog"),
+                );
+            }
+            None
+        }
         Overlay::Preview(_) | Overlay::Decision(_) | Overlay::CancelItem(_) => {
             super::rem_overlays::render(frame, app)
         }
