@@ -104,6 +104,20 @@ pub async fn findings(
             }
         }
     }
+    // Names people use (config `[accounts]`; the demo's own accounts).
+    let mut names = cfg.accounts.clone();
+    if setup.demo {
+        for (id, n) in crate::sources::demo::ACCOUNTS {
+            names.entry(id.to_string()).or_insert_with(|| n.to_string());
+        }
+    }
+    if !names.is_empty() {
+        for f in &mut all {
+            if let Some(n) = names.get(f.account.as_str()) {
+                Arc::make_mut(f).account_name = Some(n.as_str().into());
+            }
+        }
+    }
     let now = now_ms();
     let scope = match (&view, include_archived) {
         (_, true) => table::Scope::All,

@@ -172,7 +172,9 @@ impl Field {
     fn meaning(self) -> &'static str {
         match self {
             Field::Sev => "severity: sev:high, sev:>=medium, sev:crit,high",
-            Field::Account => "account, subscription, project or repository (substring)",
+            Field::Account => {
+                "account, subscription, project or repository, id or name (substring)"
+            }
             Field::Region => "region or location (prefix): region:eu",
             Field::Product => "product or tool name (substring)",
             Field::Control => "control id, exact or prefix: control:S3.8, control:S3.*",
@@ -279,7 +281,10 @@ fn bit(i: u8) -> u8 {
 
 fn text_matches(field: Field, f: &Finding, n: &Needle) -> bool {
     match field {
-        Field::Account => contains_ci(&f.account, n),
+        Field::Account => {
+            contains_ci(&f.account, n)
+                || f.account_name.as_deref().is_some_and(|a| contains_ci(a, n))
+        }
         Field::Region => starts_with_ci(&f.region, n),
         Field::Product => contains_ci(&f.product_name, n),
         Field::Control => f.control_id.as_deref().is_some_and(|c| {
@@ -336,6 +341,7 @@ fn vuln_matches(v: &str, n: &Needle) -> bool {
 /// Short fields first so a hit skips the long description.
 fn free_matches(f: &Finding, n: &Needle) -> bool {
     contains_ci(&f.account, n)
+        || f.account_name.as_deref().is_some_and(|a| contains_ci(a, n))
         || contains_ci(&f.region, n)
         || f.control_id.as_deref().is_some_and(|c| contains_ci(c, n))
         || contains_ci(&f.product_name, n)

@@ -29,6 +29,8 @@ pub enum HubInput {
     },
     /// Control metadata from the Security Hub API (else posture is derived from findings).
     ControlMetadata(Box<crate::sources::aws_controls::ControlMetadata>),
+    /// Account names (config `[accounts]`, AWS Organizations): id → name.
+    AccountNames(HashMap<String, String>),
 }
 
 impl From<SourceEvent> for HubInput {
@@ -121,6 +123,7 @@ pub struct Hub {
     provider_scores: BTreeMap<String, Vec<crate::sources::ProviderScore>>,
     /// Notes of findings whose provider cannot hold them, kept in the store.
     local_notes: HashMap<String, Note>,
+    account_names: HashMap<String, crate::model::Text>,
 }
 
 /// Posture is O(findings): recomputed at most this often.
@@ -191,6 +194,7 @@ impl Hub {
             metadata: None,
             provider_scores: BTreeMap::new(),
             local_notes,
+            account_names: HashMap::new(),
         };
         hub.publish();
         (hub, rx)
@@ -358,6 +362,9 @@ impl Hub {
                 self.insights_stale = true;
                 for n in items {
                     let mut f = n.finding;
+                    if let Some(name) = self.account_names.get(f.account.as_str()) {
+                        f.account_name = Some(name.clone());
+                    }
                     if f.note.is_none()
                         && let Some(note) = self.local_notes.get(&f.id)
                     {
@@ -456,6 +463,22 @@ impl Hub {
                 }
                 self.changed.extend(changed);
                 self.insights_stale = true;
+                true
+            }
+            HubInput::AccountNames(names) => {
+                for (id, name) in names {
+                    self.account_names.insert(id, crate::model::intern(&name));
+                }
+                // Stamp the findings already held (rare: once at start, once per org fetch).
+                let all: Vec<Arc<Finding>> = self.findings.drain().map(|b| b.0).collect();
+                for mut f in all {
+                    let name = self.account_names.get(f.account.as_str()).cloned();
+                    if f.account_name != name {
+                        Arc::make_mut(&mut f).account_name = name;
+                        self.changed.insert(f.id.clone());
+                    }
+                    self.findings.insert(ById(f));
+                }
                 true
             }
             HubInput::ControlMetadata(meta) => {

@@ -201,6 +201,34 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
         Settings::from_config(&cfg.poll),
         poll_tx,
     );
+    // Account names: the config's at once (the demo's own for the demo), AWS Organizations'
+    // when the credentials may list accounts (the config's still win).
+    let mut names: std::collections::HashMap<String, String> = if setup.demo {
+        agent_hubble::sources::demo::ACCOUNTS
+            .iter()
+            .map(|(id, n)| (id.to_string(), n.to_string()))
+            .collect()
+    } else {
+        Default::default()
+    };
+    names.extend(cfg.accounts.clone());
+    if !names.is_empty() {
+        let _ = hub_tx.send(HubInput::AccountNames(names)).await;
+    }
+    if let Some(sdk) = setup.controls.clone() {
+        let hub = hub_tx.clone();
+        let configured = cfg.accounts.clone();
+        tokio::spawn(async move {
+            match agent_hubble::sources::aws_accounts::fetch(&sdk).await {
+                Ok(mut org) => {
+                    tracing::info!("{} account names from AWS Organizations", org.len());
+                    org.extend(configured);
+                    let _ = hub.send(HubInput::AccountNames(org)).await;
+                }
+                Err(e) => tracing::info!("account names from the config only (Organizations: {e})"),
+            }
+        });
+    }
     // Control metadata from the API when it answers; posture is derived from findings until then.
     if let Some(sdk) = setup.controls.clone() {
         let hub = hub_tx.clone();

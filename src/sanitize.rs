@@ -47,6 +47,46 @@ pub fn bounded(s: &str, max_chars: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Like [`fit`] but cutting the middle (`sg-0…015d`): for ids, whose unique part is the
+/// tail. Exactly `width` columns.
+pub fn fit_middle(s: &str, width: usize, ellipsis: &str) -> String {
+    use unicode_segmentation::UnicodeSegmentation;
+    let text = line(s);
+    let w = UnicodeWidthStr::width(&*text);
+    if w <= width {
+        return fit(&text, width);
+    }
+    let ell_w = UnicodeWidthStr::width(ellipsis);
+    if width <= ell_w + 2 {
+        return fit_with(&text, width, ellipsis);
+    }
+    let keep = width - ell_w;
+    let (head_w, tail_w) = (keep - keep * 2 / 3, keep * 2 / 3);
+    let mut head = String::new();
+    let mut hw = 0;
+    for g in text.graphemes(true) {
+        let gw = UnicodeWidthStr::width(g);
+        if hw + gw > head_w {
+            break;
+        }
+        head.push_str(g);
+        hw += gw;
+    }
+    let mut tail: Vec<&str> = Vec::new();
+    let mut tw = 0;
+    for g in text.graphemes(true).rev() {
+        let gw = UnicodeWidthStr::width(g);
+        if tw + gw > tail_w {
+            break;
+        }
+        tail.push(g);
+        tw += gw;
+    }
+    tail.reverse();
+    let out = format!("{head}{ellipsis}{}", tail.concat());
+    fit(&out, width)
+}
+
 /// The sanitised text cut into rows of at most `width` columns, at spaces where it can and
 /// inside a word only when the word is longer than a row (by grapheme, so wide and combining
 /// characters never split). Bounded to 4,000 characters first.

@@ -38,6 +38,9 @@ pub struct Config {
     pub remediation: RemediationConfig,
     #[serde(default)]
     pub posture: PostureConfig,
+    /// Names people use for accounts, subscriptions and projects: `"111111111111" = "prod"`.
+    #[serde(default)]
+    pub accounts: std::collections::BTreeMap<String, String>,
     /// Where the file was read from (None for the built-in default).
     #[serde(skip)]
     pub path: Option<PathBuf>,

@@ -279,3 +279,38 @@ fn notes_the_provider_cannot_hold_are_kept_locally() {
         "after a restart too"
     );
 }
+
+#[test]
+fn account_names_stamp_held_and_arriving_findings() {
+    let (mut hub, _rx) = Hub::new(None, &[info("a")]);
+    hub.apply(upsert("a", vec![item(1, "a", 10)]));
+    hub.publish();
+    let account = hub.snapshot().findings[0].account.to_string();
+    let names = HashMap::from([(account.clone(), "payments-prod".to_string())]);
+    assert!(hub.apply(HubInput::AccountNames(names)));
+    hub.publish();
+    let snap = hub.snapshot();
+    assert_eq!(
+        snap.findings[0].account_name.as_deref(),
+        Some("payments-prod")
+    );
+    assert!(
+        snap.changed.contains(snap.findings[0].id.as_str()),
+        "a renamed finding is redrawn"
+    );
+    hub.apply(upsert("a", vec![item(2, "a", 10)]));
+    hub.publish();
+    let snap = hub.snapshot();
+    assert!(
+        snap.findings
+            .iter()
+            .all(|f| f.account != account.as_str()
+                || f.account_name.as_deref() == Some("payments-prod")),
+        "findings that arrive later carry the name too"
+    );
+    let q = crate::filter::Filter::parse("acct:payments").unwrap();
+    assert!(
+        snap.findings.iter().any(|f| q.matches(f, 0)),
+        "acct: matches the name"
+    );
+}

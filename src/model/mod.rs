@@ -319,6 +319,9 @@ pub struct Finding {
     /// Key of the source (account × region poller) that produced it.
     pub source: Text,
     pub account: Text,
+    /// What people call the account (config `[accounts]`, AWS Organizations), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<Text>,
     pub region: Text,
     pub severity: Severity,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -401,6 +404,7 @@ impl Finding {
             "cloud": self.cloud.as_str(),
             "source": self.source,
             "account": self.account,
+            "account_name": self.account_name,
             "region": self.region,
             "severity": self.severity.as_str(),
             "title": self.title,

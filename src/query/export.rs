@@ -34,10 +34,11 @@ impl Format {
     }
 }
 
-const FIELDS: [&str; 14] = [
+const FIELDS: [&str; 15] = [
     "severity",
     "cloud",
     "account",
+    "account_name",
     "region",
     "control",
     "resource_type",
@@ -51,11 +52,12 @@ const FIELDS: [&str; 14] = [
     "id",
 ];
 
-fn values(f: &Finding) -> [String; 14] {
+fn values(f: &Finding) -> [String; 15] {
     [
         f.severity.as_str().to_string(),
         f.cloud.as_str().to_string(),
         f.account.to_string(),
+        f.account_name.as_deref().unwrap_or("").to_string(),
         f.region.to_string(),
         f.control_id.clone().unwrap_or_default(),
         f.resource_type().to_string(),
@@ -146,7 +148,7 @@ mod tests {
             "{row}"
         );
         assert!(!text.contains('\u{1b}'));
-        assert_eq!(text.lines().next().unwrap().split(',').count(), 14);
+        assert_eq!(text.lines().next().unwrap().split(',').count(), 15);
     }
 
     #[test]

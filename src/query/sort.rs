@@ -76,7 +76,8 @@ impl Column {
         match self {
             Column::Cloud => Borrowed(f.cloud.short()),
             Column::Severity => Borrowed(f.severity.short()),
-            Column::Account => Borrowed(&f.account),
+            // The name people use, when known (the id is in the detail).
+            Column::Account => Borrowed(f.account_name.as_deref().unwrap_or(&f.account)),
             Column::Region => Borrowed(&f.region),
             Column::Product => Borrowed(&f.product_name),
             Column::Control => Borrowed(f.control_id.as_deref().unwrap_or("-")),
@@ -91,7 +92,11 @@ impl Column {
         match self {
             Column::Cloud => a.cloud.cmp(&b.cloud),
             Column::Severity => a.severity.cmp(&b.severity),
-            Column::Account => a.account.cmp(&b.account),
+            Column::Account => a
+                .account_name
+                .as_deref()
+                .unwrap_or(&a.account)
+                .cmp(b.account_name.as_deref().unwrap_or(&b.account)),
             Column::Region => a.region.cmp(&b.region),
             Column::Product => a.product_name.cmp(&b.product_name),
             Column::Control => a.control_id.cmp(&b.control_id),
@@ -188,7 +193,7 @@ fn sort_key(c: Column, f: &Finding) -> u64 {
         Column::Workflow => f.workflow as u64,
         // Newest first reads as "smallest age first".
         Column::Age => u64::MAX - ordered(f.created_at),
-        Column::Account => prefix(&f.account),
+        Column::Account => prefix(f.account_name.as_deref().unwrap_or(&f.account)),
         Column::Region => prefix(&f.region),
         Column::Product => prefix(&f.product_name),
         // `None` sorts first, as `Option`'s order does.

@@ -273,3 +273,21 @@ fn wrap_breaks_at_spaces_and_keeps_every_row_within_the_width() {
         }
     }
 }
+
+#[test]
+fn middle_ellipsis_keeps_the_unique_tail() {
+    assert_eq!(fit_middle("sg-00000000000000015d", 10, "…"), "sg-…00015d");
+    assert_eq!(fit_middle("short", 10, "…"), "short     ");
+    assert_eq!(fit_middle("sg-00000000000000015d", 10, "..."), "sg-...015d");
+    for s in [
+        "日本語のリソース名前です",
+        "a\u{1b}[2Jbcdefghijklmnop",
+        &"x".repeat(40),
+    ] {
+        for w in [4, 7, 12] {
+            let out = fit_middle(s, w, "…");
+            assert_eq!(UnicodeWidthStr::width(out.as_str()), w, "{out:?}");
+            assert!(!out.contains('\u{1b}'));
+        }
+    }
+}

@@ -414,6 +414,7 @@ fn convert(a: Asff<'_>, source: &str) -> Result<Finding, String> {
         provider: Provider::AwsSecurityHub,
         source: intern(source),
         account: intern(&a.aws_account_id),
+        account_name: None,
         region: intern(&region),
         severity: sev,
         severity_normalized: normalized,

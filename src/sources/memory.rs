@@ -151,6 +151,7 @@ pub fn sample_finding(n: usize, updated_at: i64) -> Finding {
         provider: Provider::AwsSecurityHub,
         source: Text::default(),
         account: format!("{:012}", 111_111_111_111u64 * (1 + (n % 3) as u64)).into(),
+        account_name: None,
         region: ["us-east-1", "eu-west-1"][n % 2].into(),
         severity: Severity::ALL[n % 5],
         severity_normalized: None,

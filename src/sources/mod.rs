@@ -2,6 +2,7 @@
 //! poller and the UI never know which cloud a finding came from.
 
 pub mod asff;
+pub mod aws_accounts;
 pub mod aws_controls;
 pub mod aws_securityhub;
 pub mod aws_v2;

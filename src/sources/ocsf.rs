@@ -454,6 +454,7 @@ fn convert(o: Ocsf<'_>, source: &str) -> Result<Finding, String> {
         cloud: Cloud::Aws,
         source: intern(source),
         account: intern(account),
+        account_name: None,
         region: intern(region),
         severity: severity(o.severity_id, o.severity.as_deref()),
         severity_normalized: None,

@@ -75,7 +75,10 @@ fn summary(f: &Finding, width: usize) -> Vec<(String, String)> {
     add("Record state", f.record_state.as_str());
     add("Compliance", f.compliance.map_or("-", |c| c.as_str()));
     add("Cloud", f.cloud.short());
-    add(f.cloud.account_label(), &f.account);
+    match &f.account_name {
+        Some(n) => add(f.cloud.account_label(), &format!("{} ({n})", f.account)),
+        None => add(f.cloud.account_label(), &f.account),
+    }
     add(f.cloud.region_label(), &f.region);
     add(
         "Product",

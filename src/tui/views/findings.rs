@@ -175,7 +175,17 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
                 _ => style,
             };
             let text = c.text(f, app.now);
-            buf.set_string(x, y, sanitize::fit(&text, usize::from(*w)), cell_style);
+            // Ids differ at the end (sg-0…015d), titles at the start.
+            let cell = match c {
+                Column::Resource => {
+                    sanitize::fit_middle(&text, usize::from(*w), t.symbol("ellipsis"))
+                }
+                Column::Account if f.account_name.is_none() => {
+                    sanitize::fit_middle(&text, usize::from(*w), t.symbol("ellipsis"))
+                }
+                _ => sanitize::fit_with(&text, usize::from(*w), t.symbol("ellipsis")),
+            };
+            buf.set_string(x, y, cell, cell_style);
             x += w + 1;
         }
     }
