@@ -1,6 +1,6 @@
 //! What is new: findings that arrived since the analyst last looked are marked (a text
 //! marker, not colour only) until they have been on screen, counted in the status bar and
-//! reachable with `n`; a frozen view counts the changes it holds back; an arrival matching
+//! reachable with `N`; a frozen view counts the changes it holds back; an arrival matching
 //! the alert filter rings the bell or sends a desktop notification (OSC 9).
 
 use std::sync::Arc;

@@ -688,8 +688,8 @@ fn what_is_new() {
         .unwrap();
     assert!(row.starts_with("  ✦ "), "{row:?}");
     // The low one is below the screen: n jumps to it, then it has been seen.
-    key(&mut app, KeyCode::Char('n'));
-    key(&mut app, KeyCode::Char('n'));
+    key(&mut app, KeyCode::Char('N'));
+    key(&mut app, KeyCode::Char('N'));
     assert_eq!(app.selected_finding().unwrap().id, "f-000091");
     key(&mut app, KeyCode::Char('j'));
     assert!(app.unseen.is_empty(), "{:?}", app.unseen);
