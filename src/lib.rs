@@ -20,4 +20,5 @@ pub mod setup;
 pub mod sources;
 pub mod store;
 pub mod suggest;
+pub mod timeline;
 pub mod tui;

@@ -474,3 +474,53 @@ async fn batch_update_of_more_than_100_findings_reports_unprocessed() {
         "{e:?}"
     );
 }
+
+/// The detail's timeline asks GetFindingHistory: the import, then each workflow change with
+/// who made it, oldest first from the API (the timeline sorts them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finding_history_reaches_the_timeline() {
+    let moto = Moto::start();
+    let client = moto.client(ACCOUNT_B, "eu-west-1").await;
+    let f = asff(ACCOUNT_B, "eu-west-1", 7, "EC2.19", "CRITICAL", T0);
+    seed(&client, std::slice::from_ref(&f)).await;
+    let src = source(&moto, "staging", ACCOUNT_B, "eu-west-1").await;
+    let r = FindingRef {
+        id: f["Id"].as_str().unwrap().into(),
+        product_arn: f["ProductArn"].as_str().unwrap().into(),
+        source: src.info().key.as_str().into(),
+    };
+    let update = WorkflowUpdate {
+        findings: vec![r.clone()],
+        status: Workflow::Notified,
+        note: Some("paged the owner".into()),
+        actor: "alice@bastion".into(),
+    };
+    src.update_workflow(&update).await.unwrap();
+    let events = src.history(&r).await.unwrap();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0].what, "created (imported)");
+    let change = &events[1].what;
+    assert!(change.starts_with("updated: "), "{change}");
+    assert!(
+        change.contains("Workflow.Status NEW -> NOTIFIED"),
+        "{change}"
+    );
+    assert!(
+        change.contains("Note.Text - -> paged the owner"),
+        "{change}"
+    );
+    assert_eq!(
+        events[1].who, "agent-hubble",
+        "the caller's session, from its ARN"
+    );
+    // A finding the API does not know has no history, not an error.
+    let unknown = FindingRef {
+        id: "nope".into(),
+        ..r.clone()
+    };
+    assert!(src.history(&unknown).await.unwrap().is_empty());
+    // A refused call is an error the timeline shows as one line.
+    moto.fault(serde_json::json!({"operation": "GetFindingHistory", "error": "AccessDeniedException", "count": 1})).await;
+    let e = src.history(&r).await.unwrap_err().to_string();
+    assert!(e.contains("AccessDenied") && !e.contains('\n'), "{e}");
+}

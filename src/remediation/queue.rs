@@ -526,4 +526,4 @@ fn open_item(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -396,6 +396,18 @@ impl Source for SecurityHubSource {
         Box::pin(self.update(update))
     }
 
+    fn history<'a>(
+        &'a self,
+        finding: &'a crate::model::FindingRef,
+    ) -> BoxFuture<'a, Result<Vec<crate::timeline::Event>, SourceError>> {
+        Box::pin(async move {
+            match self.effective_api().await? {
+                AwsApi::V2 => Ok(Vec::new()),
+                _ => super::aws_history::history(&self.client, finding).await,
+            }
+        })
+    }
+
     fn api(&self) -> Option<String> {
         let resolved = *self.resolved.lock().expect("api lock");
         Some(match (self.api, resolved) {

@@ -4,6 +4,7 @@
 pub mod asff;
 pub mod aws_accounts;
 pub mod aws_controls;
+pub mod aws_history;
 pub mod aws_securityhub;
 pub mod aws_v2;
 pub mod azure;
@@ -175,5 +176,14 @@ pub trait Source: Send + Sync + 'static {
     /// only one.
     fn api(&self) -> Option<String> {
         None
+    }
+
+    /// The provider's own record of changes to one finding, for the detail's timeline
+    /// (empty where the API keeps none).
+    fn history<'a>(
+        &'a self,
+        _finding: &'a crate::model::FindingRef,
+    ) -> BoxFuture<'a, Result<Vec<crate::timeline::Event>, SourceError>> {
+        Box::pin(async { Ok(Vec::new()) })
     }
 }

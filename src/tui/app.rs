@@ -26,16 +26,23 @@ pub use msg::{Effect, Msg};
 pub enum DetailTab {
     Summary,
     Resources,
+    Timeline,
     Raw,
 }
 
 impl DetailTab {
-    pub const ALL: [DetailTab; 3] = [DetailTab::Summary, DetailTab::Resources, DetailTab::Raw];
+    pub const ALL: [DetailTab; 4] = [
+        DetailTab::Summary,
+        DetailTab::Resources,
+        DetailTab::Timeline,
+        DetailTab::Raw,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
             DetailTab::Summary => "Summary",
             DetailTab::Resources => "Resources",
+            DetailTab::Timeline => "Timeline",
             DetailTab::Raw => "Raw JSON",
         }
     }
@@ -49,6 +56,17 @@ pub struct Detail {
     pub hscroll: u16,
     /// None while loading.
     pub raw: Option<Option<String>>,
+    /// Events from the audit log and the provider's history (None while loading), and what
+    /// could not be read.
+    pub timeline: Option<(Vec<crate::timeline::Event>, Option<String>)>,
+    /// The text searched for in the detail (`/`), and which match is current.
+    pub search: Option<DetailSearch>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DetailSearch {
+    pub query: String,
+    pub current: usize,
 }
 
 pub enum Overlay {
@@ -67,6 +85,8 @@ pub enum Overlay {
     CancelItem(Box<CancelDialog>),
     /// A numbered menu of things to copy (`y`) or console links (`o`).
     Menu(Menu),
+    /// Typing what to search for in the detail.
+    Search(TextArea<'static>),
 }
 
 /// What a menu entry copies.
@@ -155,6 +175,8 @@ pub struct App {
     pub posture: PostureState,
     /// What Esc left in dialogs, restored when the same dialog opens for the same target.
     pub drafts: Vec<Draft>,
+    /// A detail search typed and not applied (Esc), offered again by the next `/`.
+    pub search_draft: Option<String>,
     /// Findings that arrived and have not been on screen since ("+N new since you looked").
     pub unseen: HashSet<String>,
     /// Named views (views.toml), and the columns the current view limits the table to.
@@ -221,6 +243,7 @@ impl App {
             queue_selected: 0,
             posture: PostureState::default(),
             drafts: Vec::new(),
+            search_draft: None,
             unseen: HashSet::new(),
             views: Vec::new(),
             columns: Vec::new(),
@@ -272,6 +295,12 @@ impl App {
                     self.dirty = true;
                 }
             }
+            Msg::Timeline { id, events, error } => {
+                if let Some(d) = self.detail.as_mut().filter(|d| d.id == id) {
+                    d.timeline = Some((events, error));
+                    self.dirty = true;
+                }
+            }
             Msg::WorkflowDone {
                 status,
                 processed,
@@ -291,6 +320,12 @@ impl App {
                             unprocessed.len()
                         ))
                     }
+                }
+                // The audit log has the change now: the timeline shows it.
+                if let Some(f) = self.detail_finding() {
+                    fx.push(Effect::LoadTimeline(crate::model::FindingRef::from(
+                        f.as_ref(),
+                    )));
                 }
                 self.dirty = true;
             }
@@ -349,6 +384,7 @@ impl App {
             Overlay::Decision(d) => return self.decision_key(d, key, fx),
             Overlay::CancelItem(d) => return self.cancel_key(d, key, fx),
             Overlay::Menu(m) => return self.menu_key(m, key, fx),
+            Overlay::Search(ta) => return self.search_key(ta, key),
             Overlay::Help { scroll } => {
                 // Scrolling stops at the last line: the box never shows emptiness.
                 let rect = super::views::overlays::help_rect(ratatui::layout::Rect::new(
@@ -397,6 +433,9 @@ impl App {
                     _ => {}
                 };
             }
+        }
+        if self.search_step_key(&key) {
+            return;
         }
         if let Some(action) = self.keymap.action(&key) {
             self.act(action, fx);
@@ -454,14 +493,17 @@ impl App {
             }
             Action::Open => {
                 if let Some(f) = self.selected_finding() {
-                    let id = f.id.clone();
-                    fx.push(Effect::LoadRaw(id.clone()));
+                    let r = crate::model::FindingRef::from(f.as_ref());
+                    fx.push(Effect::LoadRaw(r.id.clone()));
+                    fx.push(Effect::LoadTimeline(r.clone()));
                     self.detail = Some(Detail {
-                        id,
+                        id: r.id,
                         tab: DetailTab::Summary,
                         scroll: 0,
                         hscroll: 0,
                         raw: None,
+                        timeline: None,
+                        search: None,
                     });
                 }
             }

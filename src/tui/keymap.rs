@@ -56,7 +56,7 @@ actions! {
     Top "top" "Navigation" "Go to the first row";
     Bottom "bottom" "Navigation" "Go to the last row";
     Open "open" "Findings" "Open the selected finding";
-    Filter "filter" "Views" "Filter findings (e.g. sev:>=high -wf:resolved)";
+    Filter "filter" "Views" "Filter findings (e.g. sev:>=high -wf:resolved); in a finding, search its text (n next, N previous)";
     ClearFilter "clear_filter" "Views" "Clear the filter";
     Palette "palette" "General" "Open the command palette";
     Freeze "freeze" "Views" "Freeze or resume live updates";
@@ -68,7 +68,7 @@ actions! {
     SetWorkflow "set_workflow" "Findings" "Set workflow status of the selected or marked findings";
     Refresh "refresh" "Views" "Poll sources now";
     ShowAll "show_all" "Views" "Show everything (resolved, suppressed, passed, archived) or the working view";
-    NextTab "next_tab" "Navigation" "Next detail tab (summary, resources, raw)";
+    NextTab "next_tab" "Navigation" "Next detail tab (summary, resources, timeline, raw JSON)";
     PrevTab "prev_tab" "Navigation" "Previous detail tab";
     ScrollLeft "scroll_left" "Navigation" "Scroll left";
     ScrollRight "scroll_right" "Navigation" "Scroll right";

@@ -247,6 +247,20 @@ async fn run_effects(mut rx: mpsc::Receiver<Effect>, tx: mpsc::Sender<Msg>, ctx:
                     }
                 });
             }
+            Effect::LoadTimeline(finding) => {
+                let ctx = ctx.clone();
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let (events, error) = load_timeline(&ctx, &finding).await;
+                    let _ = tx
+                        .send(Msg::Timeline {
+                            id: finding.id,
+                            events,
+                            error,
+                        })
+                        .await;
+                });
+            }
             Effect::UpdateWorkflow {
                 findings,
                 status,
@@ -261,6 +275,44 @@ async fn run_effects(mut rx: mpsc::Receiver<Effect>, tx: mpsc::Sender<Msg>, ctx:
             }
         }
     }
+}
+
+/// The timeline's events from outside the snapshot: this finding's audit entries (read off
+/// the UI thread) and the provider's own history. What fails is said, the rest still shows.
+async fn load_timeline(
+    ctx: &EffectContext,
+    finding: &crate::model::FindingRef,
+) -> (Vec<crate::timeline::Event>, Option<String>) {
+    let mut events = Vec::new();
+    let mut errors = Vec::new();
+    if let Some(audit) = &ctx.audit {
+        let path = audit.lock().expect("audit lock").path().to_path_buf();
+        let id = finding.id.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            std::fs::read_to_string(&path).map(|text| {
+                let entries: Vec<crate::audit::Entry> = text
+                    .lines()
+                    .filter(|l| l.contains(id.as_str()))
+                    .filter_map(|l| serde_json::from_str(l).ok())
+                    .collect();
+                crate::timeline::of_audit(&entries, &id)
+            })
+        })
+        .await;
+        match read {
+            Ok(Ok(e)) => events.extend(e),
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Ok(Err(e)) => errors.push(format!("audit log: {e}")),
+            Err(e) => errors.push(format!("audit log: {e}")),
+        }
+    }
+    if let Some(source) = ctx.sources.get(finding.source.as_str()) {
+        match source.history(finding).await {
+            Ok(e) => events.extend(e),
+            Err(e) => errors.push(format!("provider history: {e}")),
+        }
+    }
+    (events, (!errors.is_empty()).then(|| errors.join("; ")))
 }
 
 /// Audits, then calls each source's BatchUpdateFindings, then tells the hub and the app.
@@ -333,6 +385,9 @@ pub async fn update_workflow(
         }
     }
     if !processed.is_empty() {
+        // Poll now: the provider's own record (raw JSON, history) of the change comes back
+        // with the next page instead of at the next interval.
+        ctx.refresh.notify_one();
         let note = note.map(|text| Note {
             text,
             updated_by: ctx.actor.clone(),

@@ -19,6 +19,12 @@ pub enum Msg {
         id: String,
         json: Option<String>,
     },
+    /// The detail's timeline: audit log and provider history events, and what failed.
+    Timeline {
+        id: String,
+        events: Vec<crate::timeline::Event>,
+        error: Option<String>,
+    },
     WorkflowDone {
         status: Workflow,
         processed: usize,
@@ -44,6 +50,8 @@ pub enum Effect {
         note: Option<String>,
     },
     LoadRaw(String),
+    /// Read the finding's timeline (audit log, provider history).
+    LoadTimeline(FindingRef),
     Refresh,
     /// Put text on the clipboard with OSC 52.
     Copy(String),

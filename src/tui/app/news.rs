@@ -11,6 +11,17 @@ use crate::hub::Snapshot;
 impl App {
     pub(super) fn on_snapshot(&mut self, s: Arc<Snapshot>, fx: &mut Vec<Effect>) {
         self.alert_on(&s, fx);
+        // The open finding changed (a poll, a workflow change): its raw JSON and timeline are
+        // read again, frozen or not (they come from the store, not the snapshot).
+        if let Some(d) = &self.detail
+            && s.changed.contains(d.id.as_str())
+            && let Some(f) = s.findings.iter().find(|f| f.id == d.id)
+        {
+            fx.push(Effect::LoadRaw(d.id.clone()));
+            fx.push(Effect::LoadTimeline(crate::model::FindingRef::from(
+                f.as_ref(),
+            )));
+        }
         if self.frozen {
             self.held_changed.extend(s.changed.iter().cloned());
             self.held_arrived.extend(s.arrived.iter().cloned());

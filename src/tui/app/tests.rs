@@ -298,11 +298,14 @@ fn detail_tabs_scroll_and_raw_json() {
     let mut app = app();
     let fx = key(&mut app, KeyCode::Enter);
     let id = app.detail.as_ref().unwrap().id.clone();
-    assert_eq!(fx, vec![Effect::LoadRaw(id.clone())]);
+    let f = crate::model::FindingRef::from(app.detail_finding().unwrap().as_ref());
+    assert_eq!(
+        fx,
+        vec![Effect::LoadRaw(id.clone()), Effect::LoadTimeline(f)]
+    );
     let s = screen(&app);
     insta::assert_snapshot!("detail_summary", s);
-    key(&mut app, KeyCode::Tab);
-    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::BackTab);
     assert!(screen(&app).contains("loading…"));
     app.update(Msg::RawJson {
         id: id.clone(),
@@ -324,9 +327,11 @@ fn help_is_generated_from_the_keymap() {
     key(&mut app, KeyCode::Char('?'));
     let s = screen(&app);
     insta::assert_snapshot!("help", s);
-    for a in [Action::Filter, Action::Freeze, Action::SetWorkflow] {
+    for a in [Action::Freeze, Action::SetWorkflow] {
         assert!(s.contains(a.description()), "{a:?}");
     }
+    // Long descriptions wrap under their own column.
+    assert!(s.contains("Filter findings (e.g. sev:>=high -wf:resolved); in a finding, search"));
     // Keys never run into descriptions.
     assert!(
         s.contains("pagedown, ctrl-d, ctrl-f  Move down one page"),
@@ -523,6 +528,7 @@ fn selection_stays_on_top_while_data_streams_in_until_the_user_moves() {
     assert_eq!(app.selected_finding().unwrap().id, id);
 }
 
+mod detail_ui;
 mod posture_ui;
 mod remediation_ui;
 

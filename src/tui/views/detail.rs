@@ -1,4 +1,5 @@
-//! The detail pane: every field, resources and the raw JSON, scrollable.
+//! The detail pane: every field, resources, the timeline and the raw JSON, scrollable and
+//! searchable; on wide terminals a preview of the selected finding beside the list.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -6,9 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 use unicode_width::UnicodeWidthChar;
 
-use super::super::app::{App, DetailTab};
+use super::super::app::{App, Detail, DetailTab};
 use crate::model::{Finding, format_rfc3339};
 use crate::sanitize;
+use crate::timeline;
 
 /// Cuts sanitised text into lines of at most `width` columns.
 fn wrap(text: &str, width: usize) -> Vec<String> {
@@ -152,15 +154,84 @@ fn resources(f: &Finding, width: usize) -> Vec<(String, String)> {
     rows
 }
 
-fn raw_lines(app: &App) -> Vec<String> {
-    match app.detail.as_ref().and_then(|d| d.raw.as_ref()) {
+fn raw_lines(d: &Detail) -> Vec<(String, String)> {
+    let text: Vec<String> = match &d.raw {
         None => vec!["loading…".into()],
         Some(None) => vec!["raw JSON is not stored for this finding".into()],
         Some(Some(raw)) => indent_json(raw)
             .into_iter()
             .map(|(depth, text)| format!("{}{}", "  ".repeat(depth), sanitize::line(&text)))
             .collect(),
+    };
+    text.into_iter().map(|t| (String::new(), t)).collect()
+}
+
+/// The timeline tab: the finding's own milestones, the queue's items for it, and what was
+/// loaded from the audit log and the provider; newest first.
+fn timeline_lines(app: &App, d: &Detail, f: &Finding, width: usize) -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    let loaded = match &d.timeline {
+        None => {
+            rows.push((
+                String::new(),
+                "loading the audit log and provider history…".into(),
+            ));
+            Vec::new()
+        }
+        Some((events, error)) => {
+            if let Some(e) = error {
+                labelled(&mut rows, "not read", e, width);
+            }
+            events.clone()
+        }
+    };
+    let events = timeline::merge([
+        timeline::of_finding(f),
+        timeline::of_items(&app.queue.items, &f.id),
+        loaded,
+    ]);
+    for e in events {
+        let when = format_rfc3339(e.at);
+        let when = when.get(..16).unwrap_or(&when).replace('T', " ");
+        let who = if e.who.is_empty() {
+            String::new()
+        } else {
+            format!(" by {}", e.who)
+        };
+        // The label column is 17 wide here (a date and time), two more than elsewhere.
+        labelled(
+            &mut rows,
+            &when,
+            &format!("[{}] {}{who}", e.origin.label(), e.what),
+            width.saturating_sub(2),
+        );
     }
+    rows
+}
+
+/// Every line of the tab shown, as (label, value), wrapped to `width`: what is drawn,
+/// scrolled and searched.
+pub fn tab_lines(app: &App, d: &Detail, f: &Finding, width: usize) -> Vec<(String, String)> {
+    match d.tab {
+        DetailTab::Summary => summary(f, width),
+        DetailTab::Resources => resources(f, width),
+        DetailTab::Timeline => timeline_lines(app, d, f, width),
+        DetailTab::Raw => raw_lines(d),
+    }
+}
+
+/// Lines that contain `query` (case-insensitive), in order.
+pub fn matches(lines: &[(String, String)], query: &str) -> Vec<usize> {
+    let q = query.to_lowercase();
+    if q.is_empty() {
+        return Vec::new();
+    }
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(_, (l, v))| l.to_lowercase().contains(&q) || v.to_lowercase().contains(&q))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Re-indents JSON text as it was received (key order kept), one (depth, text) per line.
@@ -224,95 +295,198 @@ pub fn indent_json(raw: &str) -> Vec<(usize, String)> {
     out
 }
 
-fn content_width(app: &App) -> usize {
-    usize::from(app.size.0.saturating_sub(2))
+/// Terminals at least this wide show the list and the detail side by side.
+pub const WIDE: u16 = 140;
+
+/// The area under the top bar and above the status bar.
+pub fn main_area(size: (u16, u16)) -> Rect {
+    Rect::new(0, 1, size.0, size.1.saturating_sub(3))
 }
 
-/// Lines of the current tab (for scroll limits; matches what `render` draws).
-pub fn line_count(app: &App) -> usize {
-    let (Some(d), Some(f)) = (app.detail.as_ref(), app.detail_finding()) else {
-        return 1;
-    };
-    match d.tab {
-        DetailTab::Summary => summary(f, content_width(app)).len(),
-        DetailTab::Resources => resources(f, content_width(app)).len(),
-        DetailTab::Raw => raw_lines(app).len(),
+/// Whether the findings list and the detail (or a preview) share the screen.
+pub fn side_by_side(app: &App) -> bool {
+    app.size.0 >= WIDE && !app.queue_view && !app.posture.open
+}
+
+/// Where the detail goes in `main`: all of it, or its right part on wide terminals.
+pub fn detail_area(app: &App, main: Rect) -> Rect {
+    if !side_by_side(app) {
+        return main;
+    }
+    let w = (main.width * 2 / 5).max(56);
+    Rect {
+        x: main.x + main.width - w,
+        width: w,
+        ..main
     }
 }
 
-pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
-    let t = &app.theme;
-    let Some(d) = app.detail.as_ref() else { return };
-    let tabs: Vec<Span> = DetailTab::ALL
-        .iter()
-        .enumerate()
-        .flat_map(|(i, tab)| {
-            let style = if *tab == d.tab {
-                t.style("selection")
-            } else {
-                t.style("text.muted")
-            };
-            // The active tab is marked in text too ([ ]), not only by its style.
-            let label = if *tab == d.tab {
-                format!("[{} {}]", i + 1, tab.title())
-            } else {
-                format!(" {} {} ", i + 1, tab.title())
-            };
-            [Span::styled(label, style), Span::raw(" ")]
-        })
-        .collect();
-    let title_area = Rect { height: 1, ..area };
-    Line::from(tabs).render(title_area, buf);
+/// The text area of the detail: below the tab line, inside the border (none for a reader).
+pub fn body_area(app: &App, area: Rect) -> Rect {
     let body = Rect {
         y: area.y + 1,
         height: area.height.saturating_sub(1),
         ..area
     };
-    let block = super::block(app, "Finding", true);
+    super::block(app, "", true).inner(body)
+}
+
+/// Lines of the current tab and the rows shown at once (for scroll limits and search).
+pub fn geometry(app: &App) -> Option<(Vec<(String, String)>, usize)> {
+    let d = app.detail.as_ref()?;
+    let f = app.detail_finding()?;
+    let body = body_area(app, detail_area(app, main_area(app.size)));
+    let mut width = usize::from(body.width);
+    if d.search.is_some() {
+        width = width.saturating_sub(2);
+    }
+    Some((tab_lines(app, d, f, width), usize::from(body.height)))
+}
+
+/// The detail of the open finding, or on wide terminals a preview of the selected one.
+pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
+    match app.detail.as_ref() {
+        Some(d) => render_detail(
+            area,
+            buf,
+            app,
+            d,
+            app.detail_finding().map(|f| f.as_ref()),
+            true,
+        ),
+        None => {
+            let preview = Detail {
+                id: String::new(),
+                tab: DetailTab::Summary,
+                scroll: 0,
+                hscroll: 0,
+                raw: None,
+                timeline: None,
+                search: None,
+            };
+            let f = app.selected_finding().map(|f| f.as_ref());
+            render_detail(area, buf, app, &preview, f, false);
+        }
+    }
+}
+
+fn render_detail(
+    area: Rect,
+    buf: &mut Buffer,
+    app: &App,
+    d: &Detail,
+    f: Option<&Finding>,
+    focused: bool,
+) {
+    let t = &app.theme;
+    let title_area = Rect { height: 1, ..area };
+    if focused {
+        let tabs: Vec<Span> = DetailTab::ALL
+            .iter()
+            .enumerate()
+            .flat_map(|(i, tab)| {
+                let style = if *tab == d.tab {
+                    t.style("selection")
+                } else {
+                    t.style("text.muted")
+                };
+                // The active tab is marked in text too ([ ]), not only by its style.
+                let label = if *tab == d.tab {
+                    format!("[{} {}]", i + 1, tab.title())
+                } else {
+                    format!(" {} {} ", i + 1, tab.title())
+                };
+                [Span::styled(label, style), Span::raw(" ")]
+            })
+            .collect();
+        Line::from(tabs).render(title_area, buf);
+    } else {
+        let key = app
+            .keymap
+            .keys_for(crate::tui::keymap::Action::Open)
+            .first()
+            .map(|k| k.to_string())
+            .unwrap_or_else(|| "enter".into());
+        Line::styled(
+            format!(" Preview ({key} opens it: timeline, raw JSON, search)"),
+            t.style("text.muted"),
+        )
+        .render(title_area, buf);
+    }
+    let body = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    let block = super::block(app, if focused { "Finding" } else { "Preview" }, focused);
     let inner = block.inner(body);
     block.render(body, buf);
-    let Some(f) = app.detail_finding() else {
-        buf.set_string(
-            inner.x,
-            inner.y,
-            "this finding is no longer present (archived or removed)",
-            t.style("text.muted"),
-        );
+    let Some(f) = f else {
+        let text = if focused {
+            "this finding is no longer present (archived or removed)"
+        } else if app.group.is_some() {
+            "a group: Enter filters to it, → opens it"
+        } else {
+            "no finding selected"
+        };
+        buf.set_string(inner.x, inner.y, text, t.style("text.muted"));
         return;
     };
-    let width = usize::from(inner.width);
-    let lines: Vec<Line> = match d.tab {
-        DetailTab::Summary | DetailTab::Resources => {
-            let rows = if d.tab == DetailTab::Summary {
-                summary(f, width)
-            } else {
-                resources(f, width)
-            };
-            rows.into_iter()
-                .map(|(label, value)| {
-                    let style = if label == "Severity" {
-                        t.style(&format!(
-                            "severity.{}",
-                            f.severity.as_str().to_ascii_lowercase()
-                        ))
-                    } else {
-                        t.style("text")
-                    };
-                    Line::from(vec![
-                        Span::styled(format!("{label:<15} "), t.style("text.muted")),
-                        Span::styled(value, style),
-                    ])
-                })
-                .collect()
+    let gutter = if d.search.is_some() { 2 } else { 0 };
+    let width = usize::from(inner.width).saturating_sub(gutter);
+    let rows = tab_lines(app, d, f, width);
+    let (hits, current) = match &d.search {
+        Some(s) => {
+            let hits = matches(&rows, &s.query);
+            let cur = hits.get(s.current).copied();
+            (hits, cur)
         }
-        DetailTab::Raw => raw_lines(app).into_iter().map(Line::raw).collect(),
+        None => (Vec::new(), None),
     };
+    let label_width = if d.tab == DetailTab::Timeline { 17 } else { 15 };
+    let lines: Vec<Line> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, (label, value))| {
+            let mut spans = Vec::new();
+            if gutter > 0 {
+                // The current match is marked in text, the others by a dot: not colour only.
+                let mark = if Some(i) == current {
+                    "> "
+                } else if hits.binary_search(&i).is_ok() {
+                    "* "
+                } else {
+                    "  "
+                };
+                spans.push(Span::styled(mark, t.style("text.emphasis")));
+            }
+            let value_style = if Some(i) == current {
+                t.style("selection")
+            } else if hits.binary_search(&i).is_ok() {
+                t.style("text.emphasis")
+            } else if d.tab == DetailTab::Summary && label == "Severity" {
+                t.style(&format!(
+                    "severity.{}",
+                    f.severity.as_str().to_ascii_lowercase()
+                ))
+            } else {
+                t.style("text")
+            };
+            if d.tab != DetailTab::Raw {
+                spans.push(Span::styled(
+                    format!("{label:<label_width$} "),
+                    t.style("text.muted"),
+                ));
+            }
+            spans.push(Span::styled(value, value_style));
+            Line::from(spans)
+        })
+        .collect();
     Paragraph::new(lines)
         .scroll((d.scroll, d.hscroll))
         .style(t.base())
         .render(inner, buf);
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,6 +37,17 @@ pub fn render(frame: &mut Frame, app: &App) {
     .areas(area);
     top_bar(top, buf, app);
     match (&app.detail, app.queue_view, app.posture.open) {
+        _ if detail::side_by_side(app) => {
+            // Wide: the list stays on the left, the open finding (or a preview of the
+            // selected one) on the right.
+            let right = detail::detail_area(app, main);
+            let left = Rect {
+                width: right.x.saturating_sub(main.x + 1),
+                ..main
+            };
+            findings::render(left, buf, app);
+            detail::render(right, buf, app);
+        }
         (Some(_), _, _) => detail::render(main, buf, app),
         (None, true, _) => queue::render(main, buf, app),
         (None, false, true) => posture::render(main, buf, app),
@@ -312,6 +323,7 @@ fn hints(app: &App) -> Line<'static> {
             (Back, "back"),
             (NextTab, "tab"),
             (MoveDown, "scroll"),
+            (Filter, "search"),
             (SetWorkflow, "workflow"),
             (Help, "help"),
         ]

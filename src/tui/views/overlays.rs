@@ -130,7 +130,12 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
     let buf = frame.buffer_mut();
     // Without borders (screen-reader mode) a dialog would blend into the rows around it: it
     // gets a cleared screen of its own (the top bar stays).
-    if app.opts.screen_reader && !matches!(app.overlay, Overlay::None | Overlay::Filter(_)) {
+    if app.opts.screen_reader
+        && !matches!(
+            app.overlay,
+            Overlay::None | Overlay::Filter(_) | Overlay::Search(_)
+        )
+    {
         clear(
             Rect {
                 y: area.y + 1,
@@ -163,7 +168,7 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
         Overlay::Preview(_) | Overlay::Decision(_) | Overlay::CancelItem(_) => {
             super::rem_overlays::render(frame, app)
         }
-        Overlay::Filter(ta) => {
+        Overlay::Filter(ta) | Overlay::Search(ta) => {
             let rect = Rect {
                 x: area.x,
                 y: area.bottom() - 3,
@@ -171,11 +176,17 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
                 height: 1,
             };
             clear(rect, buf, t.style("filter.input"));
-            let label = "/ ";
+            // The same prompt line: filtering the list, or searching the open detail.
+            let label = if matches!(app.overlay, Overlay::Search(_)) {
+                "search: "
+            } else {
+                "/ "
+            };
             buf.set_string(rect.x, rect.y, label, t.style("help.key"));
+            let w = label.len() as u16;
             let input = Rect {
-                x: rect.x + 2,
-                width: rect.width - 2,
+                x: rect.x + w,
+                width: rect.width - w,
                 ..rect
             };
             ta.render(input, buf);
