@@ -227,9 +227,35 @@ impl SourceTask {
         }
     }
 
+    /// The source's own interval when it asks for a shorter one.
+    fn interval(&self) -> Duration {
+        match self.source.poll_interval() {
+            Some(i) => i.min(self.settings.interval),
+            None => self.settings.interval,
+        }
+    }
+
+    /// Sleeps `wait`; true when woken by a refresh instead.
+    async fn wait(&self, wait: Duration) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => false,
+            _ = self.refresh.notified() => true,
+        }
+    }
+
     async fn run(mut self) {
+        let mut refreshed = false;
         loop {
             let kind = self.next_kind();
+            // A scheduled poll of a healthy source that says nothing changed is skipped.
+            if kind == SyncKind::Incremental
+                && !refreshed
+                && self.health.state == HealthState::Ok
+                && !self.source.changed().await
+            {
+                refreshed = self.wait(self.interval()).await;
+                continue;
+            }
             let wait = match self.sync(kind).await {
                 Ok(()) => {
                     self.health = Health {
@@ -238,7 +264,7 @@ impl SourceTask {
                         last_ok: Some(now_ms()),
                         failures: 0,
                     };
-                    self.settings.interval
+                    self.interval()
                 }
                 Err(Stop::Closed) => return,
                 Err(Stop::Source(e)) => {
@@ -260,10 +286,7 @@ impl SourceTask {
             if self.tx.send(ev).await.is_err() {
                 return;
             }
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = self.refresh.notified() => {}
-            }
+            refreshed = self.wait(wait).await;
         }
     }
 
