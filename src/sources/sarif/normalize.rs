@@ -63,11 +63,13 @@ struct Labels {
     file_kind: Text,
     logical_kind: Text,
     repo_kind: Text,
+    source: Text,
 }
 
 impl Labels {
-    fn new() -> Self {
+    fn new(source: &str) -> Self {
         Labels {
+            source: intern(source),
             rule: intern("Rule"),
             tool: intern("Tool"),
             level: intern("Level"),
@@ -438,7 +440,7 @@ impl<'r, 'a> RunCtx<'r, 'a> {
             product_arn: intern(""),
             provider: Provider::Sarif,
             cloud: Cloud::Code,
-            source: intern(cx.source),
+            source: labels.source.clone(),
             account: repo.account.clone(),
             region: repo.region.clone(),
             severity,
@@ -492,7 +494,7 @@ impl Reasons<'_> {
 pub fn normalize_file(bytes: &[u8], cx: &FileContext<'_>) -> Result<FileFindings, String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let log: Log<'_> = serde_json::from_slice(bytes).map_err(|e| parse::located(cx.file, &e))?;
-    let labels = Labels::new();
+    let labels = Labels::new(cx.source);
     let file_text = intern(cx.file);
     let mut items: Vec<Normalized> = Vec::new();
     let mut skipped = Vec::new();
