@@ -276,7 +276,13 @@ impl SourceTask {
                     };
                     self.health.last_error = Some(e.to_string());
                     tracing::warn!(source = %self.key(), "poll failed: {e}");
-                    backoff(&self.settings, self.health.failures)
+                    let wait = backoff(&self.settings, self.health.failures);
+                    // A source with its own short interval (local files) is cheap to retry:
+                    // a fixed file must not wait out a long backoff.
+                    match self.source.poll_interval() {
+                        Some(i) => wait.min(i * 5),
+                        None => wait,
+                    }
                 }
             };
             let ev = SourceEvent::Health {

@@ -196,5 +196,14 @@ async fn a_source_interval_and_its_changed_check() {
     p.refresh();
     assert_eq!(next_done(&mut rx, "w").await, (SyncKind::Full, 2));
     assert_eq!(inner.calls(), 3);
+    // While failing it is retried at least every 5 of its intervals, not after a backoff
+    // that grows to the configured maximum (60 s here: 2+4+8+16+32+60 s for six failures).
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    inner.fail_next(6, SourceError::Other("broken file".into()));
+    let t = tokio::time::Instant::now();
+    p.refresh();
+    assert_eq!(next_done(&mut rx, "w").await, (SyncKind::Full, 2));
+    assert_eq!(inner.calls(), 3 + 7);
+    assert!(t.elapsed() <= Duration::from_secs(31), "{:?}", t.elapsed());
     p.shutdown();
 }

@@ -97,7 +97,7 @@ pub(super) fn first_chars(s: &str, n: usize) -> &str {
     }
 }
 
-pub(super) fn non_empty<'x>(s: Option<&'x str>) -> Option<&'x str> {
+pub(super) fn non_empty(s: Option<&str>) -> Option<&str> {
     s.filter(|s| !s.trim().is_empty())
 }
 
