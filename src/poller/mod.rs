@@ -230,9 +230,35 @@ impl SourceTask {
         }
     }
 
+    /// The source's own interval when it asks for a shorter one.
+    fn interval(&self) -> Duration {
+        match self.source.poll_interval() {
+            Some(i) => i.min(self.settings.interval),
+            None => self.settings.interval,
+        }
+    }
+
+    /// Sleeps `wait`; true when woken by a refresh instead.
+    async fn wait(&self, wait: Duration) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => false,
+            _ = self.refresh.notified() => true,
+        }
+    }
+
     async fn run(mut self) {
+        let mut refreshed = false;
         loop {
             let kind = self.next_kind();
+            // A scheduled poll of a healthy source that says nothing changed is skipped.
+            if kind == SyncKind::Incremental
+                && !refreshed
+                && self.health.state == HealthState::Ok
+                && !self.source.changed().await
+            {
+                refreshed = self.wait(self.interval()).await;
+                continue;
+            }
             let wait = match self.sync(kind).await {
                 Ok(()) => {
                     self.health = Health {
@@ -242,7 +268,7 @@ impl SourceTask {
                         failures: 0,
                         api: None,
                     };
-                    self.settings.interval
+                    self.interval()
                 }
                 Err(Stop::Closed) => return,
                 Err(Stop::Source(e)) => {
@@ -254,7 +280,13 @@ impl SourceTask {
                     };
                     self.health.last_error = Some(e.to_string());
                     tracing::warn!(source = %self.key(), "poll failed: {e}");
-                    backoff(&self.settings, self.health.failures)
+                    let wait = backoff(&self.settings, self.health.failures);
+                    // A source with its own short interval (local files) is cheap to retry:
+                    // a fixed file must not wait out a long backoff.
+                    match self.source.poll_interval() {
+                        Some(i) => wait.min(i * 5),
+                        None => wait,
+                    }
                 }
             };
             self.health.api = self.source.api();
@@ -265,10 +297,7 @@ impl SourceTask {
             if self.tx.send(ev).await.is_err() {
                 return;
             }
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = self.refresh.notified() => {}
-            }
+            refreshed = self.wait(wait).await;
         }
     }
 

@@ -128,3 +128,82 @@ async fn fetch_all_pages_through() {
     assert_eq!((items.len(), skipped.len()), (305, 0));
     assert_eq!(src.calls(), 4);
 }
+
+/// A source of local files in miniature: a short interval of its own and a `changed` check.
+struct Watched {
+    inner: MemorySource,
+    changed: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Source for Watched {
+    fn info(&self) -> &crate::sources::SourceInfo {
+        self.inner.info()
+    }
+
+    fn fetch_page<'a>(
+        &'a self,
+        query: &'a Query,
+        token: Option<String>,
+    ) -> futures::future::BoxFuture<'a, Result<crate::sources::NormalizedPage, SourceError>> {
+        self.inner.fetch_page(query, token)
+    }
+
+    fn incremental(&self) -> bool {
+        false
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        Some(Duration::from_secs(1))
+    }
+
+    fn changed(&self) -> futures::future::BoxFuture<'_, bool> {
+        let c = self
+            .changed
+            .swap(false, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move { c })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_source_interval_and_its_changed_check() {
+    let inner = MemorySource::new("w");
+    inner.put(sample_finding(1, now_ms()));
+    let changed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let src = Watched {
+        inner: inner.clone(),
+        changed: changed.clone(),
+    };
+    let (tx, mut rx) = mpsc::channel(16);
+    // The configured interval is 10 s; the source asks for 1 s.
+    let p = Poller::spawn(vec![Arc::new(src)], |_| Resume::default(), settings(), tx);
+    assert_eq!(next_done(&mut rx, "w").await, (SyncKind::Full, 1));
+    // Nothing changed: no read at all, however long.
+    let idle = tokio::time::timeout(Duration::from_secs(30), next_done(&mut rx, "w")).await;
+    assert!(idle.is_err(), "an unchanged source was read: {idle:?}");
+    assert_eq!(inner.calls(), 1);
+    // A change is picked up at the source's interval, not the configured one.
+    let t = tokio::time::Instant::now();
+    changed.store(true, std::sync::atomic::Ordering::SeqCst);
+    inner.put(sample_finding(2, now_ms()));
+    assert_eq!(next_done(&mut rx, "w").await, (SyncKind::Full, 2));
+    assert!(
+        t.elapsed() <= Duration::from_millis(1_100),
+        "{:?}",
+        t.elapsed()
+    );
+    // A refresh reads even when nothing changed.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    p.refresh();
+    assert_eq!(next_done(&mut rx, "w").await, (SyncKind::Full, 2));
+    assert_eq!(inner.calls(), 3);
+    // While failing it is retried at least every 5 of its intervals, not after a backoff
+    // that grows to the configured maximum (60 s here: 2+4+8+16+32+60 s for six failures).
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    inner.fail_next(6, SourceError::Other("broken file".into()));
+    let t = tokio::time::Instant::now();
+    p.refresh();
+    assert_eq!(next_done(&mut rx, "w").await, (SyncKind::Full, 2));
+    assert_eq!(inner.calls(), 3 + 7);
+    assert!(t.elapsed() <= Duration::from_secs(31), "{:?}", t.elapsed());
+    p.shutdown();
+}

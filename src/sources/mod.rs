@@ -167,6 +167,21 @@ pub trait Source: Send + Sync + 'static {
         true
     }
 
+    /// How long the poller waits between polls of this source; None: the configured
+    /// interval (a shorter configured interval still wins). Sources of local files ask for a
+    /// short one so a new file shows up within seconds.
+    fn poll_interval(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// A cheap check the poller makes before a scheduled poll that is not a full sync, a
+    /// reconcile, a refresh or a retry: false skips that poll (no read, no events). Only
+    /// worth overriding when a read is costly to repeat and "nothing changed" is cheap to
+    /// tell (a watched directory: a few `stat`s). Default: always poll.
+    fn changed(&self) -> BoxFuture<'_, bool> {
+        Box::pin(async { true })
+    }
+
     /// Scores the provider computes itself, read after each full sync (None: it has none).
     fn scores(&self) -> BoxFuture<'_, Result<Vec<ProviderScore>, SourceError>> {
         Box::pin(async { Ok(Vec::new()) })
