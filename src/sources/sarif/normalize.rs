@@ -442,6 +442,7 @@ impl<'r, 'a> RunCtx<'r, 'a> {
             cloud: Cloud::Code,
             source: labels.source.clone(),
             account: repo.account.clone(),
+            account_name: None,
             region: repo.region.clone(),
             severity,
             severity_normalized: score.map(|s| (s * 10.0).round().clamp(0.0, 100.0) as u32),
