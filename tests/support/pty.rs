@@ -525,10 +525,11 @@ impl Pty {
     /// Records once that the program has put the terminal in raw mode (so the check after
     /// exit that it came back means something).
     fn check_raw_mode(&mut self) {
-        if !self.raw_seen && self.status.is_none() {
-            if let Some((icanon, echo)) = self.termios_flags() {
-                self.raw_seen = !icanon && !echo;
-            }
+        if !self.raw_seen
+            && self.status.is_none()
+            && let Some((icanon, echo)) = self.termios_flags()
+        {
+            self.raw_seen = !icanon && !echo;
         }
     }
 
