@@ -147,7 +147,8 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| cfg.ui.theme.get_ref().clone());
     let theme = theme::load(&theme_name, Some(&paths.themes_dir()), depth, ascii)
-        .map_err(|d| anyhow::anyhow!("{d}"))?;
+        .map_err(|d| anyhow::anyhow!("{d}"))?
+        .for_screen_reader(cli.screen_reader || cfg.ui.screen_reader);
     let keymap_name = cli
         .keymap
         .clone()

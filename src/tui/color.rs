@@ -231,15 +231,126 @@ pub fn nearest_256(rgb: (u8, u8, u8)) -> u8 {
     }
 }
 
-/// Nearest of the 16 named ANSI colours (xterm defaults).
-pub fn nearest_16(rgb: (u8, u8, u8)) -> Color {
-    let best = (0..16)
-        .min_by_key(|&i| dist2(rgb, ANSI16_RGB[i]))
-        .unwrap_or(0);
-    ANSI16[best]
+/// What each named colour stands for on a 16-colour terminal whose palette we do not know:
+/// a hue family (`None` for the greys) and a nominal brightness (HSV value for the hues, HSL
+/// lightness for the greys). Palettes differ a lot (xterm, VGA, Solarized, Tango…), but red
+/// stays reddish and "bright" stays brighter in all of them, which plain RGB distance to
+/// xterm's defaults does not respect (it maps most pastels to grey).
+const NOMINAL_16: [(Option<f64>, f64); 16] = [
+    (None, 0.0),
+    (Some(0.0), 0.8),
+    (Some(120.0), 0.8),
+    // Dark yellow is brown or orange in many palettes: it stands for orange too.
+    (Some(40.0), 0.8),
+    (Some(225.0), 0.8),
+    (Some(300.0), 0.8),
+    (Some(185.0), 0.8),
+    (None, 0.8),
+    (None, 0.5),
+    (Some(0.0), 0.97),
+    (Some(120.0), 0.97),
+    (Some(60.0), 0.97),
+    (Some(225.0), 0.97),
+    (Some(300.0), 0.97),
+    (Some(185.0), 0.97),
+    (None, 1.0),
+];
+
+/// How badly named colour `i` (0–15) stands in for `rgb` on a 16-colour terminal: lower is
+/// better. Hue matters most for colourful inputs, lightness for greyish ones.
+pub fn cost_16(rgb: (u8, u8, u8), i: usize) -> f64 {
+    let (r, g, b) = (
+        f64::from(rgb.0) / 255.0,
+        f64::from(rgb.1) / 255.0,
+        f64::from(rgb.2) / 255.0,
+    );
+    let max = r.max(g).max(b);
+    let min = r.min(g).min(b);
+    let chroma = max - min;
+    let (hue, nominal) = NOMINAL_16[i];
+    match hue {
+        None => ((max + min) / 2.0 - nominal).abs() + 3.0 * chroma,
+        Some(h0) => {
+            let h = if chroma == 0.0 {
+                0.0
+            } else if max == r {
+                60.0 * ((g - b) / chroma).rem_euclid(6.0)
+            } else if max == g {
+                60.0 * ((b - r) / chroma + 2.0)
+            } else {
+                60.0 * ((r - g) / chroma + 4.0)
+            };
+            let dh = (h - h0).abs() % 360.0;
+            let dh = dh.min(360.0 - dh);
+            1.5 * (max - nominal).abs() + 1.2 * dh / 60.0 + 4.0 * (0.2 - chroma).max(0.0)
+        }
+    }
 }
 
-/// Maps a colour to one the depth can show; `Reset` passes through.
+/// The named colours ranked for `rgb`, best first.
+pub fn ranked_16(rgb: (u8, u8, u8)) -> [Color; 16] {
+    let mut idx: [usize; 16] = std::array::from_fn(|i| i);
+    idx.sort_by(|&a, &b| cost_16(rgb, a).total_cmp(&cost_16(rgb, b)));
+    idx.map(|i| ANSI16[i])
+}
+
+/// The named ANSI colour that best stands for `rgb` on a 16-colour terminal (by hue family
+/// and brightness, see [`cost_16`]), never `Indexed`.
+pub fn nearest_16(rgb: (u8, u8, u8)) -> Color {
+    ranked_16(rgb)[0]
+}
+
+/// Named colours for `wanted`, all different from each other and from `taken`, with the least
+/// total [`cost_16`]: what keeps colours that must be told apart (the severities) apart at 16
+/// colours. Exact (a small branch and bound; `wanted` is a handful of colours). Falls back to
+/// the plain nearest colour for entries beyond what 16 colours can keep apart.
+pub fn distinct_16(wanted: &[(u8, u8, u8)], taken: &[Color]) -> Vec<Color> {
+    let free: Vec<usize> = (0..16).filter(|i| !taken.contains(&ANSI16[*i])).collect();
+    if wanted.len() > free.len() {
+        return wanted.iter().map(|c| nearest_16(*c)).collect();
+    }
+    let costs: Vec<Vec<f64>> = wanted
+        .iter()
+        .map(|c| (0..16).map(|i| cost_16(*c, i)).collect())
+        .collect();
+    struct Search<'a> {
+        costs: &'a [Vec<f64>],
+        free: &'a [usize],
+        used: [bool; 16],
+        pick: Vec<usize>,
+        best: (f64, Vec<usize>),
+    }
+    fn go(s: &mut Search<'_>, k: usize, sum: f64) {
+        if sum >= s.best.0 {
+            return;
+        }
+        if k == s.costs.len() {
+            s.best = (sum, s.pick.clone());
+            return;
+        }
+        for &i in s.free {
+            if !s.used[i] {
+                s.used[i] = true;
+                s.pick.push(i);
+                go(s, k + 1, sum + s.costs[k][i]);
+                s.pick.pop();
+                s.used[i] = false;
+            }
+        }
+    }
+    let mut s = Search {
+        costs: &costs,
+        free: &free,
+        used: [false; 16],
+        pick: Vec::new(),
+        best: (f64::INFINITY, Vec::new()),
+    };
+    go(&mut s, 0, 0.0);
+    s.best.1.into_iter().map(|i| ANSI16[i]).collect()
+}
+
+/// Maps a colour to one the depth can show; `Reset` passes through. At 16 colours the result
+/// is always a named colour (SGR 30–37/90–97), never `Indexed`.
 pub fn degrade(c: Color, depth: ColorDepth) -> Color {
     match (depth, c) {
         (ColorDepth::Mono, _) => Color::Reset,
@@ -252,6 +363,12 @@ pub fn degrade(c: Color, depth: ColorDepth) -> Color {
         }
         (ColorDepth::Ansi16, _) => c,
     }
+}
+
+/// True for a colour a 16-colour terminal shows exactly as the theme meant it (a named colour
+/// or a palette index below 16): one to keep rather than re-pick.
+pub fn is_named(c: Color) -> bool {
+    ansi_index(c).is_some() || matches!(c, Color::Indexed(i) if i < 16)
 }
 
 fn linear(c: u8) -> f64 {

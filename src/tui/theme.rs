@@ -45,6 +45,22 @@ pub const REQUIRED_SYMBOLS: &[(&str, &str, &str)] = &[
     ("queued", "◆", "Q"),
 ];
 
+/// Symbols the built-ins define but user themes need not (key, unicode, ascii); a theme that
+/// omits one gets these forms.
+pub const EXTRA_SYMBOLS: &[(&str, &str, &str)] = &[
+    // Between items on one line (" 3 shown · 2 marked").
+    ("dot", "·", "-"),
+];
+
+/// The severity styles, most severe first: kept apart from each other at every depth.
+pub const SEVERITY_STYLES: &[&str] = &[
+    "severity.critical",
+    "severity.high",
+    "severity.medium",
+    "severity.low",
+    "severity.informational",
+];
+
 const BUILTINS: &[(&str, &str)] = &[
     ("default", include_str!("../../themes/default.toml")),
     (
@@ -65,6 +81,9 @@ pub struct Theme {
     pub name: String,
     pub depth: ColorDepth,
     pub ascii: bool,
+    /// Screen-reader mode: markers drawn with box-drawing or block characters use their
+    /// ASCII form (see [`Theme::for_screen_reader`]).
+    pub screen_reader: bool,
     base: Style,
     styles: HashMap<String, Style>,
     symbols: HashMap<String, (String, String)>,
@@ -93,13 +112,25 @@ impl Theme {
         }
     }
 
-    /// The marker for `key` in the form the terminal can show; `""` for unknown keys.
+    /// The marker for `key` in the form the terminal can show; `""` for unknown keys. ASCII
+    /// mode gives every ASCII form; screen-reader mode gives the ASCII form of any marker
+    /// drawn with box-drawing (U+2500–U+257F) or block (U+2580–U+259F) characters.
     pub fn symbol(&self, key: &str) -> &str {
         let forms = self.symbols.get(key);
-        forms.map_or(
-            "",
-            |(unicode, ascii)| if self.ascii { ascii } else { unicode },
-        )
+        forms.map_or("", |(unicode, ascii)| {
+            if self.ascii || (self.screen_reader && unicode.chars().any(is_drawing)) {
+                ascii
+            } else {
+                unicode
+            }
+        })
+    }
+
+    /// The same theme for screen-reader mode: no box-drawing or block characters in markers
+    /// (separators, bars), whatever the theme says.
+    pub fn for_screen_reader(mut self, on: bool) -> Theme {
+        self.screen_reader = on;
+        self
     }
 
     /// The `text` style: the background and foreground of everything.
@@ -118,19 +149,28 @@ impl Theme {
     }
 }
 
+/// Box drawing (U+2500–U+257F) or block elements (U+2580–U+259F).
+pub fn is_drawing(c: char) -> bool {
+    ('\u{2500}'..='\u{259f}').contains(&c)
+}
+
 /// Loads theme `name`: `<user_dir>/<name>.toml` if present (it extends the built-in of the
 /// same name unless it says otherwise), else the built-in. At `Mono` depth the `mono` theme is
-/// used whatever `name` says, so `NO_COLOR` always gets reverse/bold/underline styling.
+/// used whatever `name` says, so `NO_COLOR` always gets reverse/bold/underline styling. At 16
+/// colours the built-in `default` becomes `ansi16` (the terminal's own fg/bg and hand-picked
+/// named colours) unless the user has a `default.toml` of their own; every other theme is
+/// degraded, keeping the severities apart (see [`color::distinct_16`]).
 pub fn load(
     name: &str,
     user_dir: Option<&Path>,
     depth: ColorDepth,
     ascii: bool,
 ) -> Result<Theme, Diagnostic> {
-    let name = if depth == ColorDepth::Mono {
-        "mono"
-    } else {
-        name
+    let user_default = || user_dir.is_some_and(|d| d.join("default.toml").exists());
+    let name = match depth {
+        ColorDepth::Mono => "mono",
+        ColorDepth::Ansi16 if name == "default" && !user_default() => "ansi16",
+        _ => name,
     };
     let mut diags = Vec::new();
     match build(name, user_dir, depth, ascii, &mut diags) {
@@ -418,6 +458,8 @@ fn build(
         }
     }
     let mut styles = HashMap::new();
+    // The colours as written (before degrading), for keeping severities apart at 16 colours.
+    let mut written: HashMap<&str, (Option<Color>, Option<Color>)> = HashMap::new();
     for (key, layer) in raw_styles {
         let raw = &layer.raw.styles[key];
         let mut style = Style::default();
@@ -431,6 +473,14 @@ fn build(
         style.fg = colour(&raw.fg);
         style.bg = colour(&raw.bg);
         style.underline_color = colour(&raw.underline_color);
+        // A 16-colour terminal has no underline colour (SGR 58 is an extension).
+        if depth == ColorDepth::Ansi16 {
+            style.underline_color = None;
+        }
+        let as_written = |v: &Option<Spanned<ColorText>>| {
+            color::resolve(&v.as_ref()?.get_ref().text(), &palette).ok()
+        };
+        written.insert(key, (as_written(&raw.fg), as_written(&raw.bg)));
         for (list, add) in [(&raw.modifiers, true), (&raw.remove_modifiers, false)] {
             for m in list {
                 match parse_modifier(m.get_ref()) {
@@ -450,9 +500,14 @@ fn build(
         styles.insert(key.to_string(), style);
     }
 
+    if depth == ColorDepth::Ansi16 {
+        keep_apart_at_16(&mut styles, &written);
+    }
+
     // Required symbols fall back to the defaults so a partial user theme still renders.
     let mut symbols: HashMap<String, (String, String)> = REQUIRED_SYMBOLS
         .iter()
+        .chain(EXTRA_SYMBOLS)
         .map(|(k, u, a)| (k.to_string(), (u.to_string(), a.to_string())))
         .collect();
     let mut defined_symbols = Vec::new();
@@ -481,6 +536,7 @@ fn build(
         name: name.to_string(),
         depth,
         ascii,
+        screen_reader: false,
         base,
         styles,
         symbols,
@@ -490,6 +546,63 @@ fn build(
         leaf,
         defined_symbols,
     })
+}
+
+/// At 16 colours: the severities' key colours (the badge background if the style has one,
+/// else the foreground) all different, re-picking only colours that were approximated (RGB or
+/// a 256-palette index; a named colour is the theme's own choice and stays); then no
+/// foreground equal to the background it is drawn on.
+fn keep_apart_at_16(
+    styles: &mut HashMap<String, Style>,
+    written: &HashMap<&str, (Option<Color>, Option<Color>)>,
+) {
+    let real = |c: Option<Color>| c.filter(|c| *c != Color::Reset);
+    // (style key, true if the key colour is the background, the colour as written)
+    let mut keys: Vec<(&str, bool, Color)> = Vec::new();
+    for &key in SEVERITY_STYLES {
+        let Some((fg, bg)) = written.get(key) else {
+            continue;
+        };
+        if let Some(bg) = real(*bg) {
+            keys.push((key, true, bg));
+        } else if let Some(fg) = real(*fg) {
+            keys.push((key, false, fg));
+        }
+    }
+    let (fixed, approx): (Vec<_>, Vec<_>) =
+        keys.into_iter().partition(|(_, _, c)| color::is_named(*c));
+    let taken: Vec<Color> = fixed
+        .iter()
+        .map(|(_, _, c)| color::degrade(*c, ColorDepth::Ansi16))
+        .collect();
+    let wanted: Vec<(u8, u8, u8)> = approx
+        .iter()
+        .map(|(_, _, c)| color::to_rgb(*c).unwrap_or((0, 0, 0)))
+        .collect();
+    let picks = color::distinct_16(&wanted, &taken);
+    for ((key, is_bg, _), pick) in approx.iter().zip(picks) {
+        if let Some(st) = styles.get_mut(*key) {
+            if *is_bg {
+                st.bg = Some(pick);
+            } else {
+                st.fg = Some(pick);
+            }
+        }
+    }
+    // Text never in its own background's colour (the style's, else the base's).
+    let base_bg = styles.get("text").and_then(|s| real(s.bg));
+    let keys: Vec<String> = styles.keys().cloned().collect();
+    for key in keys {
+        let Some(orig) = written.get(key.as_str()).and_then(|w| real(w.0)) else {
+            continue;
+        };
+        let st = styles.get_mut(&key).expect("listed");
+        let bg = real(st.bg).or(base_bg);
+        if st.fg.is_some() && st.fg == bg && !color::is_named(orig) {
+            let rgb = color::to_rgb(orig).unwrap_or((0, 0, 0));
+            st.fg = color::ranked_16(rgb).into_iter().find(|c| Some(*c) != bg);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use aws_sdk_securityhub::types::AwsSecurityFinding;
 use serde_json::{Value, json};
 
 pub mod emulator;
+pub mod pty;
 pub mod queue_env;
 
 pub const ACCOUNT_A: &str = "111111111111";

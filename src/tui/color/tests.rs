@@ -150,3 +150,47 @@ fn colour_literals() {
         assert_eq!(parse_color(bad), None, "{bad}");
     }
 }
+
+#[test]
+fn sixteen_colours_go_by_hue_and_brightness() {
+    let n = |hex: &str| nearest_16(to_rgb(parse_color(hex).unwrap()).unwrap());
+    // Pastels keep their hue (plain RGB distance to xterm's palette made all of these grey).
+    assert_eq!(n("#f0707a"), Color::LightRed);
+    assert_eq!(n("#ebcb8b"), Color::Yellow);
+    assert_eq!(n("#88c0d0"), Color::Cyan);
+    assert_eq!(n("#b48ead"), Color::Magenta);
+    // Greys by lightness; muted text is bright black.
+    assert_eq!(n("#8b95a7"), Color::DarkGray);
+    assert_eq!(n("#d8dee9"), Color::Gray);
+    assert_eq!(n("#ffffff"), Color::White);
+    assert_eq!(n("#000000"), Color::Black);
+    // The xterm palette maps to itself where it is a reasonable colour.
+    for i in [0u8, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] {
+        assert_eq!(nearest_16(xterm_rgb(i)), ANSI16[i as usize], "index {i}");
+    }
+    // Ranked lists hold each colour once.
+    let r = ranked_16((10, 200, 30));
+    assert_eq!(r[0], Color::Green);
+    let mut seen = r.to_vec();
+    seen.dedup();
+    assert_eq!(seen.len(), 16);
+}
+
+#[test]
+fn distinct_16_keeps_colours_apart_at_least_cost() {
+    let red = (0xf0, 0x70, 0x7a);
+    let orange = (0xe5, 0xa0, 0x6a);
+    let yellow = (0xeb, 0xcb, 0x8b);
+    // Nearest picks collide (orange and yellow are both "yellow")...
+    assert_eq!(nearest_16(orange), nearest_16(yellow));
+    let got = distinct_16(&[red, orange, yellow], &[]);
+    let mut d = got.clone();
+    d.sort_by_key(|c| ansi_index(*c));
+    d.dedup();
+    assert_eq!(d.len(), 3, "{got:?}");
+    assert_eq!(got[0], Color::LightRed, "the best pick stays when it can");
+    // ...and a taken colour is avoided.
+    let got = distinct_16(&[red], &[Color::LightRed]);
+    assert_ne!(got[0], Color::LightRed);
+    assert_eq!(distinct_16(&[], &[]), vec![]);
+}

@@ -203,3 +203,172 @@ fn check_all_reports_every_file() {
         (t.base(), "▲")
     );
 }
+
+/// Two styles a person can tell apart without reading the text: colours or attributes differ.
+fn look(s: Style) -> (Option<Color>, Option<Color>, Modifier) {
+    (s.fg, s.bg, s.add_modifier - s.sub_modifier)
+}
+
+#[test]
+fn at_16_colours_every_style_is_a_named_colour_and_severities_stay_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    // A user theme of pastel RGB severities that the plain nearest-colour pick collapses.
+    write(
+        dir.path(),
+        "pastel",
+        "inherits = \"default\"\n[styles]\n\
+         \"severity.critical\" = { fg = \"#f0707a\" }\n\"severity.high\" = { fg = \"#f08070\" }\n\
+         \"severity.medium\" = { fg = \"#e5a06a\" }\n\"severity.low\" = { fg = \"#ebcb8b\" }\n\
+         \"severity.informational\" = { fg = \"#e0c090\" }\n",
+    );
+    let mut names: Vec<(&str, Option<&Path>)> =
+        builtin_names().iter().map(|n| (*n, None)).collect();
+    names.push(("pastel", Some(dir.path())));
+    for (name, user) in names {
+        let t = load(name, user, Ansi16, false).unwrap();
+        for key in t.style_keys() {
+            let s = t.style(key);
+            for c in [s.fg, s.bg, s.underline_color].into_iter().flatten() {
+                assert!(
+                    !matches!(c, Color::Indexed(_) | Color::Rgb(..)),
+                    "{name} {key}: {c:?} at 16 colours"
+                );
+            }
+            assert_eq!(
+                s.underline_color, None,
+                "{name} {key}: no SGR 58 at 16 colours"
+            );
+        }
+        for (i, a) in SEVERITY_STYLES.iter().enumerate() {
+            for b in &SEVERITY_STYLES[i + 1..] {
+                let (sa, sb) = (t.style(a), t.style(b));
+                assert_ne!(look(sa), look(sb), "{name}: {a} and {b} look the same");
+                if name != "mono" {
+                    assert_ne!(
+                        (sa.fg, sa.bg),
+                        (sb.fg, sb.bg),
+                        "{name}: {a} and {b} have the same colours at 16 colours"
+                    );
+                }
+            }
+        }
+    }
+    // The built-in default becomes ansi16 at 16 colours; a user's own default.toml does not.
+    assert_eq!(load("default", None, Ansi16, false).unwrap().name, "ansi16");
+    assert_eq!(
+        load("default", None, Ansi256, false).unwrap().name,
+        "default"
+    );
+    write(
+        dir.path(),
+        "default",
+        "[styles]\n\"title\" = { fg = \"#ff0000\" }\n",
+    );
+    let mine = load("default", Some(dir.path()), Ansi16, false).unwrap();
+    assert_eq!(mine.name, "default");
+    assert_eq!(mine.style("title").fg, Some(Color::LightRed));
+    assert_ne!(
+        mine.style("severity.critical").fg,
+        mine.style("severity.high").fg,
+        "red and orange stay apart"
+    );
+}
+
+#[test]
+fn high_contrast_at_16_colours_keeps_its_hues() {
+    let t = load("high-contrast", None, Ansi16, false).unwrap();
+    let fg = |k: &str| t.style(k).fg.unwrap();
+    assert_eq!(t.style("severity.critical").bg, Some(Color::LightRed));
+    assert_eq!(fg("severity.critical"), Color::Black);
+    assert_eq!(fg("severity.high"), Color::Yellow);
+    assert_eq!(fg("severity.medium"), Color::LightYellow);
+    assert_eq!(fg("severity.low"), Color::LightBlue);
+    assert_eq!(t.base().bg, Some(Color::Black));
+    assert_eq!(t.base().fg, Some(Color::White));
+    // No text in the colour of its own background.
+    for key in t.style_keys() {
+        let s = t.style(key);
+        assert!(s.fg != s.bg || s.fg.is_none(), "{key}: {s:?}");
+    }
+}
+
+#[test]
+fn mono_selection_differs_from_every_badge_and_status_style() {
+    for depth in [Mono, Ansi16, TrueColor] {
+        let t = load("mono", None, depth, false).unwrap();
+        let sel = t.style("selection");
+        assert!(
+            sel.add_modifier
+                .contains(Modifier::REVERSED | Modifier::BOLD),
+            "{sel:?}"
+        );
+        let others = t
+            .style_keys()
+            .filter(|k| {
+                [
+                    "severity.",
+                    "status",
+                    "demo.",
+                    "frozen.",
+                    "workflow.",
+                    "marked",
+                    "dialog",
+                ]
+                .iter()
+                .any(|p| k.starts_with(p))
+            })
+            .collect::<Vec<_>>();
+        assert!(others.len() >= 15, "{others:?}");
+        for key in others {
+            let s = t.style(key);
+            assert_ne!(look(s), look(sel), "{key} looks like the selection");
+            // Reverse video is the selection's alone, so a selected row never reads as a
+            // badge and a badge never reads as the selected row.
+            assert!(
+                !s.add_modifier.contains(Modifier::REVERSED),
+                "{key} uses reverse video: {s:?}"
+            );
+        }
+        // The status bar is set apart from rows without looking selected.
+        assert!(
+            t.style("statusbar")
+                .add_modifier
+                .contains(Modifier::UNDERLINED)
+        );
+        assert!(colours(&t).iter().all(|c| *c == Color::Reset));
+    }
+}
+
+#[test]
+fn screen_reader_mode_draws_no_boxes_or_blocks() {
+    for name in builtin_names() {
+        let t = load(name, None, TrueColor, false)
+            .unwrap()
+            .for_screen_reader(true);
+        for (key, unicode, ascii) in REQUIRED_SYMBOLS.iter().chain(EXTRA_SYMBOLS) {
+            let s = t.symbol(key);
+            assert!(!s.chars().any(is_drawing), "{name} {key}: {s:?}");
+            if unicode.chars().any(is_drawing) {
+                assert_eq!(s, *ascii, "{name} {key}");
+            } else {
+                assert_eq!(s, *unicode, "{name} {key}: other markers keep their form");
+            }
+        }
+        assert_eq!(t.symbol("separator"), "|");
+        assert_eq!(t.symbol("bar.full"), "#");
+        let plain = load(name, None, TrueColor, false).unwrap();
+        assert_eq!(plain.symbol("separator"), "│");
+    }
+}
+
+#[test]
+fn ascii_mode_gives_ascii_for_every_symbol() {
+    for name in builtin_names() {
+        let t = load(name, None, TrueColor, true).unwrap();
+        for (key, ..) in REQUIRED_SYMBOLS.iter().chain(EXTRA_SYMBOLS) {
+            assert!(t.symbol(key).is_ascii(), "{name} {key}");
+        }
+        assert_eq!(t.symbol("ellipsis"), "...");
+        assert_eq!(t.symbol("dot"), "-");
+    }
+}
