@@ -325,7 +325,7 @@ fn findings_formats_and_views() {
         lines
             .next()
             .unwrap()
-            .starts_with("severity,cloud,account,region,control")
+            .starts_with("severity,cloud,account,account_name,region,control")
     );
     let rows: Vec<&str> = lines.collect();
     assert!(

@@ -206,6 +206,10 @@ impl WorkflowDialog {
         note.set_placeholder_text("optional note (shown to everyone on the finding)");
         note.set_style(theme.style("dialog"));
         note.set_cursor_line_style(ratatui::style::Style::default());
+        // The placeholder is dim, not the widget's fixed dark grey (a colour under NO_COLOR).
+        note.set_placeholder_style(
+            ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM),
+        );
         WorkflowDialog {
             targets,
             hidden: 0,
@@ -243,6 +247,10 @@ impl WorkflowDialog {
         let mut note = text_area(&d.text);
         note.set_style(theme.style("dialog"));
         note.set_cursor_line_style(ratatui::style::Style::default());
+        // The placeholder is dim, not the widget's fixed dark grey (a colour under NO_COLOR).
+        note.set_placeholder_style(
+            ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM),
+        );
         self.note = note;
         self.focus = Focus::Note;
     }

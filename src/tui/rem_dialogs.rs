@@ -223,6 +223,10 @@ impl DecisionDialog {
             "justification (required to reject, and for destructive changes)",
         );
         reason.set_cursor_line_style(ratatui::style::Style::default());
+        // The placeholder is dim, not the widget's fixed dark grey (a colour under NO_COLOR).
+        reason.set_placeholder_style(
+            ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM),
+        );
         DecisionDialog {
             target,
             lines,
@@ -407,6 +411,10 @@ impl CancelDialog {
         let mut reason = TextArea::default();
         reason.set_placeholder_text("reason (required)");
         reason.set_cursor_line_style(ratatui::style::Style::default());
+        // The placeholder is dim, not the widget's fixed dark grey (a colour under NO_COLOR).
+        reason.set_placeholder_style(
+            ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM),
+        );
         CancelDialog {
             lines: item_lines(&item),
             item: Box::new(item),

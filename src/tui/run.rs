@@ -500,7 +500,9 @@ pub async fn run_terminal(
     // would emit bare resets that wipe reverse video.
     crossterm::style::force_color_output(true);
     let _guard = super::terminal::TerminalGuard::enter()?;
-    let backend = ratatui::backend::CrosstermBackend::new(SyncWriter::new(std::io::stdout()));
+    let backend = ratatui::backend::CrosstermBackend::new(SyncWriter::new(
+        super::terminal::Sgr16::new(std::io::stdout()),
+    ));
     let mut terminal = Terminal::new(backend)?;
     terminal.clear()?;
     run(&mut terminal, app, EventStream::new(), snapshots, ctx).await

@@ -22,7 +22,8 @@ impl App {
                 f.as_ref(),
             )));
         }
-        if self.frozen {
+        // Frozen with nothing on screen yet (a screen reader's first poll): nothing to keep still.
+        if self.frozen && !self.snapshot.findings.is_empty() {
             self.held_changed.extend(s.changed.iter().cloned());
             self.held_arrived.extend(s.arrived.iter().cloned());
             self.held = Some(s);

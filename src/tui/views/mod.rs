@@ -57,6 +57,61 @@ pub fn render(frame: &mut Frame, app: &App) {
     if let Some(pos) = overlays::render(frame, app) {
         frame.set_cursor_position(pos);
     }
+    if app.theme.ascii {
+        asciify(frame.buffer_mut());
+    }
+}
+
+/// ASCII mode (and the screen reader's) promises ASCII only: whatever a view or a provider's
+/// text left on screen is mapped to its nearest ASCII form, the rest to `?`.
+fn asciify(buf: &mut Buffer) {
+    let area = buf.area;
+    for y in area.top()..area.bottom() {
+        let mut pending_wide = false;
+        for x in area.left()..area.right() {
+            let cell = &mut buf[(x, y)];
+            let sym = cell.symbol();
+            if pending_wide {
+                // The second column of a wide character: keep the row's width.
+                pending_wide = false;
+                if sym.is_empty() || !sym.is_ascii() {
+                    cell.set_symbol("?");
+                    continue;
+                }
+            }
+            if sym.is_ascii() {
+                continue;
+            }
+            let wide = unicode_width::UnicodeWidthStr::width(sym) > 1;
+            let mapped = sym.chars().next().map_or('?', ascii_of);
+            cell.set_char(mapped);
+            pending_wide = wide;
+        }
+    }
+}
+
+fn ascii_of(c: char) -> char {
+    match c {
+        '…' => '.',
+        '·' | '–' | '—' | '−' => '-',
+        '→' | '▸' | '▶' | '›' | '»' => '>',
+        '←' | '◂' | '◀' | '‹' | '«' => '<',
+        '▲' | '↑' => '^',
+        '▼' | '▾' | '↓' => 'v',
+        '×' => 'x',
+        '✦' | '•' | '★' | '*' => '*',
+        '✓' | '✔' => '+',
+        '✗' | '✘' => 'x',
+        '●' | '○' | '◆' | '◇' => 'o',
+        // Box drawing: lines and corners.
+        '─' | '━' | '┄' | '┈' | '═' => '-',
+        '│' | '┃' | '┆' | '┊' | '║' => '|',
+        '\u{2500}'..='\u{257F}' => '+',
+        // Blocks and shades, braille dots (charts).
+        '\u{2580}'..='\u{259F}' => '#',
+        '\u{2800}'..='\u{28FF}' => '.',
+        _ => '?',
+    }
 }
 
 fn too_small(area: Rect, buf: &mut Buffer, app: &App) {
@@ -252,7 +307,12 @@ fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
             t.style("statusbar"),
         ));
     }
-    let stale = s.stale_sources();
+    // Only sources whose cached findings are on screen: a fresh store has none to speak of.
+    let stale = s
+        .sources
+        .iter()
+        .filter(|x| x.stale && x.findings > 0)
+        .count();
     if stale > 0 && total > 0 {
         spans.push(Span::styled(
             format!(" · cached data from {stale} source(s)"),
