@@ -1,4 +1,5 @@
-//! Security Hub standards as findings name them (`Compliance.AssociatedStandards[].StandardsId`).
+//! Security Hub standards as findings name them (`Compliance.AssociatedStandards[].StandardsId`),
+//! and the other clouds' benchmarks their sources put in `Finding.standards`.
 
 /// (short key, StandardsId fragment, display name)
 pub const KNOWN: &[(&str, &str, &str)] = &[
@@ -44,6 +45,8 @@ pub const KNOWN: &[(&str, &str, &str)] = &[
         "standards/aws-resource-tagging-standard/v/1.0.0",
         "AWS Resource Tagging Standard v1.0.0",
     ),
+    // Defender for Cloud's default initiative: its recommendations (assessments) carry this.
+    ("mcsb", "azure/mcsb", "Microsoft cloud security benchmark"),
 ];
 
 /// Short key for a StandardsId (or an ARN containing one); unknown ids keep their own text.
@@ -103,5 +106,7 @@ mod tests {
         assert_eq!(parse("nist-800-53"), Some("nist-800-53"));
         assert_eq!(parse("nope"), None);
         assert_eq!(name("cis-1.4"), "CIS AWS Foundations Benchmark v1.4.0");
+        assert_eq!(key(crate::sources::azure::normalize::MCSB), "mcsb");
+        assert_eq!(name("mcsb"), "Microsoft cloud security benchmark");
     }
 }

@@ -477,3 +477,21 @@ fn a_mixed_body_is_read_in_one_pass() {
         (3, 5, 0)
     );
 }
+
+#[test]
+fn posture_scores_recommendations_under_mcsb() {
+    let body = serde_json::to_vec(&fixture("emulator_assessments_expanded.json")["body"]).unwrap();
+    let findings: Vec<std::sync::Arc<Finding>> = normalize_page(&body, &ctx(), Kind::Assessments)
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|n| std::sync::Arc::new(n.finding))
+        .collect();
+    let p = crate::posture::score::compute(&findings, None);
+    let mcsb = p.standards.iter().find(|s| s.key == "mcsb").unwrap();
+    assert_eq!(mcsb.name, "Microsoft cloud security benchmark");
+    // 3 recommendations unhealthy, 2 healthy (the NotApplicable one is not counted).
+    assert_eq!((mcsb.counts.passed, mcsb.counts.failed), (2, 3));
+    assert_eq!(mcsb.score, Some(40));
+    assert!(p.by_account.contains_key(SUB));
+}
