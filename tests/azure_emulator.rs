@@ -197,6 +197,11 @@ async fn two_subscriptions_page_through_alerts_then_assessments() {
         "{:?}",
         lists[0]["query"]
     );
+    // An incremental query is a full read trimmed by update time.
+    let (recent, _) = fetch_all(&*srcs[0], &Query::UpdatedSince(i64::MAX))
+        .await
+        .unwrap();
+    assert!(recent.is_empty());
     // One token served every request of both subscriptions.
     assert_eq!(requests_to(&log, "POST", "/oauth2/v2.0/token").len(), 1);
 }
@@ -445,6 +450,10 @@ async fn secure_score_equals_the_emulators() {
     let src = sources(&emu, &[SUB_A]).remove(0);
     let scores = src.scores().await.unwrap();
     assert_eq!(scores.len(), 1);
+    assert!(
+        src.scores().await.unwrap().is_empty(),
+        "read at most every SCORE_TTL: nothing new on the next poll"
+    );
     let s = &scores[0];
     assert_eq!(
         (s.name.as_str(), s.scope.as_str(), s.scope_name.as_str()),
@@ -508,12 +517,12 @@ async fn secure_score_equals_the_emulators() {
                 .starts_with("agent-hubble/")
         })
         .collect();
-    assert!(
-        !ours.is_empty()
-            && ours
-                .iter()
-                .all(|r| r["query"]["$expand"][0] == "definition")
+    assert_eq!(
+        ours.len(),
+        1,
+        "one read; the second call came from the cache"
     );
+    assert_eq!(ours[0]["query"]["$expand"][0], "definition");
 }
 
 // ---- the credential chain, each method against the emulator ---------------------------------

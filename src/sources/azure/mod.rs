@@ -12,7 +12,7 @@ pub mod normalize;
 pub mod score;
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 
@@ -31,6 +31,9 @@ pub const ALERTS_API: &str = "2022-01-01";
 pub const ASSESSMENTS_API: &str = "2021-06-01";
 pub const SCORE_API: &str = "2020-01-01";
 pub const SUBSCRIPTIONS_API: &str = "2022-12-01";
+
+/// Defender recomputes secure score every few hours: read it at most this often.
+pub const SCORE_TTL: Duration = Duration::from_secs(600);
 
 /// ARM refills a subscription's read bucket at 25 requests/s (250 burst) for all its
 /// clients together; a console stays well below that.
@@ -145,6 +148,7 @@ pub fn connect(t: &AzureTarget) -> anyhow::Result<Vec<Arc<AzureSource>>> {
                 alerts: t.alerts,
                 assessments: t.assessments,
                 scope_name: Mutex::new(None),
+                scores_read: tokio::sync::Mutex::new(None),
             })
         })
         .collect())
@@ -158,6 +162,8 @@ pub struct AzureSource {
     assessments: bool,
     /// The subscription's display name, once read.
     scope_name: Mutex<Option<String>>,
+    /// When the secure score was last read.
+    scores_read: tokio::sync::Mutex<Option<Instant>>,
 }
 
 /// Where a full read is: alerts first, then assessments.
@@ -218,7 +224,11 @@ impl AzureSource {
         })
     }
 
-    async fn page(&self, token: Option<String>) -> Result<NormalizedPage, SourceError> {
+    async fn page(
+        &self,
+        query: &Query,
+        token: Option<String>,
+    ) -> Result<NormalizedPage, SourceError> {
         let cursor = match token.as_deref() {
             None if self.alerts => Cursor::Alerts(None),
             None => Cursor::Assessments(None),
@@ -243,6 +253,10 @@ impl AzureSource {
             _ => None,
         };
         page.next_token = next.map(|c| c.encode());
+        // ARM cannot filter by update time: an incremental query is a full read, trimmed here.
+        if let Query::UpdatedSince(t) = query {
+            page.items.retain(|n| n.finding.updated_at >= *t);
+        }
         Ok(page)
     }
 
@@ -387,10 +401,10 @@ impl Source for AzureSource {
     /// Alerts, then assessments; every query is a full read.
     fn fetch_page<'a>(
         &'a self,
-        _query: &'a Query,
+        query: &'a Query,
         token: Option<String>,
     ) -> BoxFuture<'a, Result<NormalizedPage, SourceError>> {
-        Box::pin(self.page(token))
+        Box::pin(self.page(query, token))
     }
 
     /// Alerts change state (activate, inProgress, resolve, dismiss); assessments cannot.
@@ -410,8 +424,18 @@ impl Source for AzureSource {
         false
     }
 
+    /// The secure score, read at most every [`SCORE_TTL`]: every Azure poll is a full sync.
+    /// In between nothing new (an empty list), so the hub keeps the last scores and a failure
+    /// is reported once per period.
     fn scores(&self) -> BoxFuture<'_, Result<Vec<ProviderScore>, SourceError>> {
-        Box::pin(self.secure_score())
+        Box::pin(async move {
+            let mut read = self.scores_read.lock().await;
+            if read.is_some_and(|at| at.elapsed() < SCORE_TTL) {
+                return Ok(Vec::new());
+            }
+            *read = Some(Instant::now());
+            self.secure_score().await
+        })
     }
 }
 
@@ -442,6 +466,47 @@ mod tests {
         );
         assert_eq!(alert_action(Workflow::Notified), "inProgress");
         assert_eq!(alert_action(Workflow::Suppressed), "dismiss");
+    }
+
+    #[tokio::test]
+    async fn config_entries_become_one_source_per_subscription() {
+        let cfg: AzureConfig = toml::from_str(
+            r#"
+name = "contoso"
+subscriptions = ["20ff7fc3-e762-44dd-bd96-b71116dcdc23", "0980887d-03d6-408c-9566-532f3456804e"]
+tenant_id = "contoso.onmicrosoft.com"
+endpoint_url = "http://127.0.0.1:8080/"
+authority_host = "http://127.0.0.1:8081"
+assessments = false
+"#,
+        )
+        .unwrap();
+        let poll = PollConfig {
+            max_attempts: 5,
+            ..PollConfig::default()
+        };
+        let t = AzureTarget::from_config(&cfg, &poll);
+        assert_eq!(t.endpoint_url, "http://127.0.0.1:8080");
+        assert_eq!(t.auth.tenant_id.as_deref(), Some("contoso.onmicrosoft.com"));
+        assert_eq!(t.auth.authority_host, "http://127.0.0.1:8081");
+        assert_eq!(t.auth.resource, PUBLIC_ARM);
+        assert_eq!(
+            (t.alerts, t.assessments, t.retry.attempts),
+            (true, false, 5)
+        );
+        let keys: Vec<String> = sources(&cfg, &poll)
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| s.info().key.clone())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "azure/contoso/20ff7fc3-e762-44dd-bd96-b71116dcdc23",
+                "azure/contoso/0980887d-03d6-408c-9566-532f3456804e"
+            ]
+        );
     }
 
     #[test]
