@@ -147,5 +147,6 @@ mod tests {
         );
         assert_eq!(key("azure/mcsb"), "azure-mcsb");
         assert!(name("azure-mcsb").starts_with("Azure · "));
+        assert_eq!(key(crate::sources::azure::normalize::MCSB), "azure-mcsb");
     }
 }
