@@ -1,5 +1,7 @@
 //! Google Cloud Security Command Center v2. (Scaffolding: the implementation lands with its issue.)
 
+pub mod auth;
+pub mod client;
 pub mod normalize;
 
 use std::sync::Arc;
