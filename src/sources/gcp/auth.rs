@@ -314,7 +314,13 @@ impl Credentials {
                 .as_ref()
                 .map_or_else(String::new, |p| format!(", no {}", p.display()))
         );
-        Ok(Self::new(Kind::Metadata { host }, describe, None, http))
+        // Like Google's libraries: metadata traffic never goes through HTTP(S)_PROXY.
+        let direct = reqwest::Client::builder()
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(3))
+            .build()
+            .unwrap_or(http);
+        Ok(Self::new(Kind::Metadata { host }, describe, None, direct))
     }
 
     /// Credentials from the JSON of a credentials file.

@@ -258,13 +258,17 @@ impl Client {
         let mut throttled = 0u32;
         let mut slept = Duration::ZERO;
         loop {
-            let token = self.creds.token().await.map_err(|e| match e {
-                SourceError::Auth(m) => ApiError {
-                    kind: ErrorKind::Auth,
+            let token = self.creds.token().await.map_err(|e| {
+                let (kind, m) = match e {
+                    SourceError::Auth(m) => (ErrorKind::Auth, m),
+                    SourceError::Throttled(m) => (ErrorKind::Throttled, m),
+                    other => (ErrorKind::Other, other.to_string()),
+                };
+                ApiError {
+                    kind,
                     code: "CREDENTIALS".into(),
                     message: one_line(&m),
-                },
-                other => ApiError::other("CREDENTIALS", one_line(&other.to_string())),
+                }
             })?;
             let mut req = self
                 .http

@@ -123,6 +123,9 @@ async fn send(
                     last = text;
                     continue;
                 }
+                if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                    return Err(SourceError::Throttled(text));
+                }
                 return Err(SourceError::Auth(text));
             }
             Err(e) => {
