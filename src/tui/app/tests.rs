@@ -355,6 +355,7 @@ fn marks_and_bulk_workflow_with_note() {
                 findings,
                 status,
                 note,
+                reason: None,
             },
         ] => {
             assert_eq!(findings.len(), 2);
@@ -475,6 +476,7 @@ fn selection_stays_on_top_while_data_streams_in_until_the_user_moves() {
     assert_eq!(app.selected_finding().unwrap().id, id);
 }
 
+mod github_ui;
 mod posture_ui;
 mod remediation_ui;
 
