@@ -81,9 +81,19 @@ async fn repository_listing_follows_link_paging_and_keeps_recently_closed_alerts
         seed(&emu, "acme/api", json!({ "rule": rule })).await;
     }
     seed(&emu, "acme/api", json!({"state": "dismissed", "dismissed_reason": "won't fix", "created_at": recent(40), "dismissed_at": recent(2)})).await;
-    seed(&emu, "acme/api", json!({"state": "fixed", "created_at": recent(40), "fixed_at": recent(1)})).await;
+    seed(
+        &emu,
+        "acme/api",
+        json!({"state": "fixed", "created_at": recent(40), "fixed_at": recent(1)}),
+    )
+    .await;
     // Closed long ago: outside the 30-day window, read only with include_archived.
-    seed(&emu, "acme/api", json!({"state": "fixed", "created_at": recent(400), "fixed_at": recent(300)})).await;
+    seed(
+        &emu,
+        "acme/api",
+        json!({"state": "fixed", "created_at": recent(400), "fixed_at": recent(300)}),
+    )
+    .await;
     let s = source(&emu, repos(&["acme/api"]));
     let items = read(&s, &FULL).await;
     assert_eq!(items.len(), 152);
@@ -91,7 +101,11 @@ async fn repository_listing_follows_link_paging_and_keeps_recently_closed_alerts
     assert_eq!(ids.len(), 152, "ids are unique");
     let by_state = |w: Workflow| items.iter().filter(|n| n.finding.workflow == w).count();
     assert_eq!(
-        (by_state(Workflow::New), by_state(Workflow::Suppressed), by_state(Workflow::Resolved)),
+        (
+            by_state(Workflow::New),
+            by_state(Workflow::Suppressed),
+            by_state(Workflow::Resolved)
+        ),
         (150, 1, 1)
     );
     let f = &items[0].finding;
@@ -113,7 +127,12 @@ async fn repository_listing_follows_link_paging_and_keeps_recently_closed_alerts
     let h = &lists[0]["headers"];
     assert_eq!(h["accept"], "application/vnd.github+json");
     assert_eq!(h["x-github-api-version"], "2022-11-28");
-    assert!(h["user-agent"].as_str().unwrap().starts_with("agent-hubble/"));
+    assert!(
+        h["user-agent"]
+            .as_str()
+            .unwrap()
+            .starts_with("agent-hubble/")
+    );
     assert_eq!(h["authorization"], "Bearer ghp_emulator");
 
     // A second read of unchanged pages is answered 304 and costs no rate limit.
@@ -121,7 +140,13 @@ async fn repository_listing_follows_link_paging_and_keeps_recently_closed_alerts
     assert_eq!(read(&s, &FULL).await.len(), 152);
     assert_eq!(remaining(&emu).await, before);
 
-    let all = read(&s, &Query::Full { include_archived: true }).await;
+    let all = read(
+        &s,
+        &Query::Full {
+            include_archived: true,
+        },
+    )
+    .await;
     assert_eq!(all.len(), 153);
 }
 
@@ -133,26 +158,53 @@ async fn organisation_listing_covers_its_repositories() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|a| a["instances"].as_array().unwrap().iter().any(|i| i["ref"] == "refs/heads/main"))
+        .filter(|a| {
+            a["instances"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["ref"] == "refs/heads/main")
+        })
         .cloned()
         .collect();
     let s = source(&emu, Targets::Org("acme".into()));
-    let items = read(&s, &Query::Full { include_archived: true }).await;
+    let items = read(
+        &s,
+        &Query::Full {
+            include_archived: true,
+        },
+    )
+    .await;
     assert_eq!(items.len(), expected.len());
     let accounts: HashSet<&str> = items.iter().map(|n| &*n.finding.account).collect();
     assert_eq!(accounts, HashSet::from(["acme/api", "acme/web"]));
     let reqs = api_requests(&emu).await;
-    assert!(reqs.iter().all(|r| r["path"] == "/orgs/acme/code-scanning/alerts"), "{reqs:#?}");
+    assert!(
+        reqs.iter()
+            .all(|r| r["path"] == "/orgs/acme/code-scanning/alerts"),
+        "{reqs:#?}"
+    );
     // Every open alert is in a plain poll too.
     let open = expected.iter().filter(|a| a["state"] == "open").count();
     let polled = read(&s, &FULL).await;
-    assert_eq!(polled.iter().filter(|n| n.finding.workflow == Workflow::New).count(), open);
+    assert_eq!(
+        polled
+            .iter()
+            .filter(|n| n.finding.workflow == Workflow::New)
+            .count(),
+        open
+    );
     // A dismissed demo alert carries reason, comment and who.
     let d = items
         .iter()
         .find(|n| n.finding.workflow == Workflow::Suppressed)
         .unwrap();
-    assert!(d.finding.details.iter().any(|(k, v)| &**k == "Dismissed" && v.contains(" by ")));
+    assert!(
+        d.finding
+            .details
+            .iter()
+            .any(|(k, v)| &**k == "Dismissed" && v.contains(" by "))
+    );
 }
 
 fn ctx(
@@ -202,15 +254,24 @@ async fn dismiss_from_the_console_then_reopen() {
     )
     .await;
     let text = format!("{msg:?}");
-    assert!(text.contains("processed: 1") && text.contains("unprocessed: []"), "{text}");
+    assert!(
+        text.contains("processed: 1") && text.contains("unprocessed: []"),
+        "{text}"
+    );
     assert!(matches!(
         hub.recv().await,
-        Some(agent_hubble::hub::HubInput::LocalWorkflow { status: Workflow::Suppressed, .. })
+        Some(agent_hubble::hub::HubInput::LocalWorkflow {
+            status: Workflow::Suppressed,
+            ..
+        })
     ));
     let alert = &emu.get("/_emu/github/alerts?repo=acme/api").await["alerts"][0];
     assert_eq!(alert["state"], "dismissed");
     assert_eq!(alert["dismissed_reason"], "false positive");
-    assert_eq!(alert["dismissed_comment"], "query is built from constants only");
+    assert_eq!(
+        alert["dismissed_comment"],
+        "query is built from constants only"
+    );
     assert_eq!(alert["dismissed_by"]["login"], "hubble-emulator");
     let patch = api_requests(&emu)
         .await
@@ -219,12 +280,18 @@ async fn dismiss_from_the_console_then_reopen() {
         .unwrap();
     assert_eq!(patch["path"], "/repos/acme/api/code-scanning/alerts/1");
     let log = std::fs::read_to_string(&audit).unwrap();
-    assert!(log.contains("[false positive] query is built from constants only"), "{log}");
+    assert!(
+        log.contains("[false positive] query is built from constants only"),
+        "{log}"
+    );
     // The next poll agrees.
     let polled = read_dyn(&s).await;
     let f = find(&polled, &target.id);
     assert_eq!(f.finding.workflow, Workflow::Suppressed);
-    assert_eq!(f.finding.note.as_ref().unwrap().text, "query is built from constants only");
+    assert_eq!(
+        f.finding.note.as_ref().unwrap().text,
+        "query is built from constants only"
+    );
 
     // Reopen.
     let update = |status, reason: Option<&str>| WorkflowUpdate {
@@ -234,10 +301,19 @@ async fn dismiss_from_the_console_then_reopen() {
         actor: "alice@bastion".into(),
         reason: reason.map(str::to_owned),
     };
-    let out = s.update_workflow(&update(Workflow::New, None)).await.unwrap();
+    let out = s
+        .update_workflow(&update(Workflow::New, None))
+        .await
+        .unwrap();
     assert_eq!(out.processed, vec![target.id.clone()]);
-    assert_eq!(emu.get("/_emu/github/alerts?repo=acme/api").await["alerts"][0]["state"], "open");
-    assert_eq!(find(&read_dyn(&s).await, &target.id).finding.workflow, Workflow::New);
+    assert_eq!(
+        emu.get("/_emu/github/alerts?repo=acme/api").await["alerts"][0]["state"],
+        "open"
+    );
+    assert_eq!(
+        find(&read_dyn(&s).await, &target.id).finding.workflow,
+        Workflow::New
+    );
 
     // What GitHub cannot do is reported per finding, not sent.
     for (status, reason, code) in [
@@ -248,10 +324,18 @@ async fn dismiss_from_the_console_then_reopen() {
     ] {
         let out = s.update_workflow(&update(status, reason)).await.unwrap();
         assert!(out.processed.is_empty());
-        assert_eq!(out.unprocessed[0].1, code, "{status:?}: {:?}", out.unprocessed);
+        assert_eq!(
+            out.unprocessed[0].1, code,
+            "{status:?}: {:?}",
+            out.unprocessed
+        );
     }
     assert_eq!(
-        api_requests(&emu).await.iter().filter(|r| r["method"] == "PATCH").count(),
+        api_requests(&emu)
+            .await
+            .iter()
+            .filter(|r| r["method"] == "PATCH")
+            .count(),
         2
     );
 }
@@ -271,15 +355,22 @@ async fn an_alert_fixed_by_a_new_analysis_turns_resolved() {
     let s = source(&emu, repos(&["acme/api"]));
     let before = read(&s, &FULL).await;
     assert_eq!(before[0].finding.workflow, Workflow::New);
-    emu.post("/_emu/github/alerts/acme/api/1/fix", json!({"commit_sha": "f00d"}))
-        .await;
+    emu.post(
+        "/_emu/github/alerts/acme/api/1/fix",
+        json!({"commit_sha": "f00d"}),
+    )
+    .await;
     let after = read(&s, &FULL).await;
     assert_eq!(after.len(), 1);
     let f = &after[0].finding;
     assert_eq!(f.id, before[0].finding.id);
     assert_eq!(f.workflow, Workflow::Resolved);
     assert!(f.updated_at >= before[0].finding.updated_at);
-    assert!(f.details.iter().any(|(k, v)| &**k == "Commit" && &**v == "f00d"));
+    assert!(
+        f.details
+            .iter()
+            .any(|(k, v)| &**k == "Commit" && &**v == "f00d")
+    );
     // A fixed alert cannot be reopened: GitHub's refusal comes back per finding.
     let out = s
         .update_workflow(&WorkflowUpdate {
@@ -292,15 +383,22 @@ async fn an_alert_fixed_by_a_new_analysis_turns_resolved() {
         .await
         .unwrap();
     assert_eq!(out.unprocessed[0].1, "Refused");
-    assert!(out.unprocessed[0].2.contains("fixed"), "{:?}", out.unprocessed);
+    assert!(
+        out.unprocessed[0].2.contains("fixed"),
+        "{:?}",
+        out.unprocessed
+    );
 }
 
 #[tokio::test]
 async fn secondary_rate_limit_is_waited_out() {
     let emu = start();
     seed(&emu, "acme/api", json!({})).await;
-    emu.post("/_emu/github/secondary-limit", json!({"count": 1, "retry_after": 1, "status": 403}))
-        .await;
+    emu.post(
+        "/_emu/github/secondary-limit",
+        json!({"count": 1, "retry_after": 1, "status": 403}),
+    )
+    .await;
     let s = source(&emu, repos(&["acme/api"]));
     let t = Instant::now();
     assert_eq!(read(&s, &FULL).await.len(), 1);
@@ -315,7 +413,10 @@ async fn primary_limit_used_up_is_throttled_until_the_reset() {
     let emu = start();
     seed(&emu, "acme/api", json!({})).await;
     let bucket = emu
-        .post("/_emu/github/rate-limit", json!({"remaining": 0, "reset_in": 3600}))
+        .post(
+            "/_emu/github/rate-limit",
+            json!({"remaining": 0, "reset_in": 3600}),
+        )
         .await;
     let reset = bucket["reset"].as_i64().unwrap();
     let s = source(&emu, repos(&["acme/api"]));
@@ -332,7 +433,11 @@ async fn primary_limit_used_up_is_throttled_until_the_reset() {
     assert_eq!(api_requests(&emu).await.len(), asked);
 
     // The last request of the hour succeeds; the next one waits for the reset (short here).
-    emu.post("/_emu/github/rate-limit", json!({"remaining": 1, "reset_in": 2})).await;
+    emu.post(
+        "/_emu/github/rate-limit",
+        json!({"remaining": 1, "reset_in": 2}),
+    )
+    .await;
     let s = source(&emu, repos(&["acme/api"]));
     let t = Instant::now();
     assert_eq!(read(&s, &FULL).await.len(), 1);
@@ -343,11 +448,18 @@ async fn primary_limit_used_up_is_throttled_until_the_reset() {
 async fn enterprise_server_endpoint() {
     let emu = start();
     seed(&emu, "acme/api", json!({"rule": "js/xss"})).await;
-    let s = source_at(&format!("{}/api/v3", emu.url), repos(&["acme/api"]), "ghp_emulator");
+    let s = source_at(
+        &format!("{}/api/v3", emu.url),
+        repos(&["acme/api"]),
+        "ghp_emulator",
+    );
     let items = read(&s, &FULL).await;
     assert_eq!(items.len(), 1);
     let f = &items[0].finding;
-    assert_eq!(f.id, format!("{}/acme/api/security/code-scanning/1", emu.url));
+    assert_eq!(
+        f.id,
+        format!("{}/acme/api/security/code-scanning/1", emu.url)
+    );
     let out = s
         .update_workflow(&WorkflowUpdate {
             findings: vec![FindingRef::from(f)],
@@ -360,33 +472,66 @@ async fn enterprise_server_endpoint() {
         .unwrap();
     assert_eq!(out.processed.len(), 1, "{out:?}");
     let reqs = api_requests(&emu).await;
-    assert!(reqs.iter().all(|r| r["path"].as_str().unwrap().starts_with("/api/v3/repos/acme/api/")), "{reqs:#?}");
-    assert_eq!(emu.get("/_emu/github/alerts").await["alerts"][0]["dismissed_reason"], "used in tests");
+    assert!(
+        reqs.iter().all(|r| r["path"]
+            .as_str()
+            .unwrap()
+            .starts_with("/api/v3/repos/acme/api/")),
+        "{reqs:#?}"
+    );
+    assert_eq!(
+        emu.get("/_emu/github/alerts").await["alerts"][0]["dismissed_reason"],
+        "used in tests"
+    );
 }
 
 #[tokio::test]
 async fn an_unreadable_repository_is_reported_while_the_others_are_read() {
     let emu = start();
     seed(&emu, "acme/api", json!({})).await;
-    emu.post("/_emu/github/repos", json!({"full_name": "acme/secret", "private": true})).await;
+    emu.post(
+        "/_emu/github/repos",
+        json!({"full_name": "acme/secret", "private": true}),
+    )
+    .await;
     seed(&emu, "acme/secret", json!({})).await;
-    emu.post("/_emu/github/repos", json!({"full_name": "acme/noscan", "code_scanning": false})).await;
-    emu.post("/_emu/github/tokens", json!({"token": "ghp_limited", "repos": ["acme/api", "acme/noscan"], "orgs": []}))
-        .await;
+    emu.post(
+        "/_emu/github/repos",
+        json!({"full_name": "acme/noscan", "code_scanning": false}),
+    )
+    .await;
+    emu.post(
+        "/_emu/github/tokens",
+        json!({"token": "ghp_limited", "repos": ["acme/api", "acme/noscan"], "orgs": []}),
+    )
+    .await;
     let targets = repos(&["acme/secret", "acme/api", "acme/noscan"]);
     let s = Arc::new(source_at(&emu.url, targets.clone(), "ghp_limited"));
     let items = read(&s, &FULL).await;
     assert_eq!(items.len(), 1);
     assert_eq!(&*items[0].finding.account, "acme/api");
     let p = s.partial_error().unwrap();
-    assert!(p.contains("acme/secret: not found") && p.contains("acme/noscan: code scanning has no analysis"), "{p}");
+    assert!(
+        p.contains("acme/secret: not found")
+            && p.contains("acme/noscan: code scanning has no analysis"),
+        "{p}"
+    );
 
     // In the console: the poll counts (acme/api's alerts are seen), the source shows the error.
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-    let poller = Poller::spawn(vec![s.clone() as Arc<dyn Source>], |_| Default::default(), Settings::default(), tx);
+    let poller = Poller::spawn(
+        vec![s.clone() as Arc<dyn Source>],
+        |_| Default::default(),
+        Settings::default(),
+        tx,
+    );
     let mut seen = None;
     let health = loop {
-        match tokio::time::timeout(Duration::from_secs(20), rx.recv()).await.unwrap().unwrap() {
+        match tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
             SourceEvent::SyncDone { seen: s, .. } => seen = s,
             SourceEvent::Health { health, .. } => break health,
             _ => {}
@@ -404,7 +549,10 @@ async fn an_unreadable_repository_is_reported_while_the_others_are_read() {
     // A bad token.
     let s = source_at(&emu.url, repos(&["acme/api"]), "ghp_wrong");
     let e = fetch_all(&s, &FULL).await.unwrap_err();
-    assert!(matches!(&e, SourceError::Auth(m) if m.contains("bad credentials")), "{e:?}");
+    assert!(
+        matches!(&e, SourceError::Auth(m) if m.contains("bad credentials")),
+        "{e:?}"
+    );
 }
 
 /// The token chain in a child process: the binary with no GITHUB_TOKEN/GH_TOKEN asks a fake
@@ -419,12 +567,22 @@ async fn token_from_the_github_cli_in_the_binary() {
     std::fs::create_dir_all(&bin).unwrap();
     let args = home.path().join("gh-args");
     let gh = bin.join("gh");
-    std::fs::write(&gh, format!("#!/bin/sh\necho \"$@\" > {}\necho ghp_emulator\n", args.display())).unwrap();
+    std::fs::write(
+        &gh,
+        format!(
+            "#!/bin/sh\necho \"$@\" > {}\necho ghp_emulator\n",
+            args.display()
+        ),
+    )
+    .unwrap();
     std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
     let cfg = home.path().join("hubble.toml");
     std::fs::write(
         &cfg,
-        format!("[[github]]\nname = \"acme\"\nrepos = [\"acme/api\"]\nendpoint_url = \"{}/api/v3\"\n", emu.url),
+        format!(
+            "[[github]]\nname = \"acme\"\nrepos = [\"acme/api\"]\nendpoint_url = \"{}/api/v3\"\n",
+            emu.url
+        ),
     )
     .unwrap();
     let run = |path: &std::path::Path| {
@@ -433,7 +591,13 @@ async fn token_from_the_github_cli_in_the_binary() {
         let path = path.to_path_buf();
         tokio::task::spawn_blocking(move || {
             std::process::Command::new(env!("CARGO_BIN_EXE_agent-hubble"))
-                .args(["--config", cfg.to_str().unwrap(), "findings", "--format", "json"])
+                .args([
+                    "--config",
+                    cfg.to_str().unwrap(),
+                    "findings",
+                    "--format",
+                    "json",
+                ])
                 .env("HOME", &home)
                 .env("XDG_CONFIG_HOME", home.join("config"))
                 .env("XDG_DATA_HOME", home.join("data"))
@@ -449,9 +613,16 @@ async fn token_from_the_github_cli_in_the_binary() {
     let out = run(&bin).await.unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let line: Value = serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
-    assert_eq!((line["cloud"].as_str(), line["account"].as_str()), (Some("code"), Some("acme/api")));
-    assert_eq!(std::fs::read_to_string(&args).unwrap().trim(), "auth token --hostname 127.0.0.1");
+    let line: Value =
+        serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(
+        (line["cloud"].as_str(), line["account"].as_str()),
+        (Some("code"), Some("acme/api"))
+    );
+    assert_eq!(
+        std::fs::read_to_string(&args).unwrap().trim(),
+        "auth token --hostname 127.0.0.1"
+    );
 
     let empty = home.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
@@ -459,7 +630,8 @@ async fn token_from_the_github_cli_in_the_binary() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("github/acme") && stderr.contains("no GitHub token: set GITHUB_TOKEN or GH_TOKEN"),
+        stderr.contains("github/acme")
+            && stderr.contains("no GitHub token: set GITHUB_TOKEN or GH_TOKEN"),
         "{stderr}"
     );
 }

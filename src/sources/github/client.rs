@@ -271,10 +271,9 @@ impl Api {
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(b.clone());
             }
-            let resp = req
-                .send()
-                .await
-                .map_err(|e| ApiError::Other(format!("GitHub {}: {}", self.endpoint, error_chain(&e))))?;
+            let resp = req.send().await.map_err(|e| {
+                ApiError::Other(format!("GitHub {}: {}", self.endpoint, error_chain(&e)))
+            })?;
             let status = resp.status();
             let headers = resp.headers().clone();
             if let Some((wait, why)) = self.primary(&headers) {
@@ -286,10 +285,9 @@ impl Api {
             {
                 return Ok(page);
             }
-            let bytes = resp
-                .bytes()
-                .await
-                .map_err(|e| ApiError::Other(format!("GitHub {}: {}", self.endpoint, error_chain(&e))))?;
+            let bytes = resp.bytes().await.map_err(|e| {
+                ApiError::Other(format!("GitHub {}: {}", self.endpoint, error_chain(&e)))
+            })?;
             if status.is_success() {
                 let page = Page {
                     body: Arc::from(bytes.as_ref()),
@@ -327,7 +325,8 @@ impl Api {
         }
         if c.bytes + page.body.len() <= CACHE_BYTES {
             c.bytes += page.body.len();
-            c.pages.insert(url.to_string(), (etag.to_string(), page.clone()));
+            c.pages
+                .insert(url.to_string(), (etag.to_string(), page.clone()));
         }
     }
 }

@@ -181,12 +181,21 @@ impl GithubSource {
         format!("{base}/code-scanning/alerts?per_page=100&{q}")
     }
 
-    async fn read(&self, query: &Query, token: Option<String>) -> Result<NormalizedPage, SourceError> {
+    async fn read(
+        &self,
+        query: &Query,
+        token: Option<String>,
+    ) -> Result<NormalizedPage, SourceError> {
         let mut c: Cursor = match token {
             Some(t) => serde_json::from_str(&t)
                 .map_err(|e| SourceError::Other(format!("bad page token: {e}")))?,
             None => {
-                let all = matches!(query, Query::Full { include_archived: true });
+                let all = matches!(
+                    query,
+                    Query::Full {
+                        include_archived: true
+                    }
+                );
                 Cursor {
                     cutoff: (!all).then(|| now_ms() - i64::from(self.closed_days) * 86_400_000),
                     ..Cursor::default()
@@ -196,7 +205,10 @@ impl GithubSource {
         let read_closed = c.cutoff.is_none() || self.closed_days > 0;
         while c.target < self.target_count() {
             let (name, repo) = self.target(c.target);
-            let url = c.next.take().unwrap_or_else(|| self.first_url(c.target, c.closed));
+            let url = c
+                .next
+                .take()
+                .unwrap_or_else(|| self.first_url(c.target, c.closed));
             let page = match self.api.get(&url).await {
                 Ok(p) => p,
                 Err(ApiError::Target { status, message }) => {
@@ -208,7 +220,9 @@ impl GithubSource {
                 Err(e) => return Err(source_error(&name, e)),
             };
             let mut out = normalize_page(&page.body, &self.info.key, repo).map_err(|e| {
-                SourceError::Other(format!("{name}: GitHub's answer is not a list of alerts: {e}"))
+                SourceError::Other(format!(
+                    "{name}: GitHub's answer is not a list of alerts: {e}"
+                ))
             })?;
             c.pages += 1;
             let mut next = page.next;
@@ -259,7 +273,8 @@ impl GithubSource {
         let mut out = WorkflowOutcome::default();
         let refuse = |out: &mut WorkflowOutcome, code: &str, msg: &str| {
             for f in &u.findings {
-                out.unprocessed.push((f.id.clone(), code.into(), msg.into()));
+                out.unprocessed
+                    .push((f.id.clone(), code.into(), msg.into()));
             }
         };
         let body = match u.status {
@@ -302,7 +317,8 @@ impl GithubSource {
         let mut stop: Option<(String, String)> = None;
         for f in &u.findings {
             if let Some((code, msg)) = &stop {
-                out.unprocessed.push((f.id.clone(), code.clone(), msg.clone()));
+                out.unprocessed
+                    .push((f.id.clone(), code.clone(), msg.clone()));
                 continue;
             }
             let Some((repo, number)) = parse_id(&f.id) else {
@@ -324,14 +340,19 @@ impl GithubSource {
                 }
                 Err(ApiError::Auth(m)) => {
                     stop = Some(("AccessDenied".into(), m.clone()));
-                    out.unprocessed.push((f.id.clone(), "AccessDenied".into(), m));
+                    out.unprocessed
+                        .push((f.id.clone(), "AccessDenied".into(), m));
                 }
                 Err(ApiError::Throttled(m)) => {
                     stop = Some(("Throttled".into(), m.clone()));
                     out.unprocessed.push((f.id.clone(), "Throttled".into(), m));
                 }
                 Err(ApiError::Target { status, message }) => {
-                    let code = if status == 404 { "NotFound" } else { "Forbidden" };
+                    let code = if status == 404 {
+                        "NotFound"
+                    } else {
+                        "Forbidden"
+                    };
                     let msg = target_error(&format!("{repo} alert #{number}"), status, &message);
                     out.unprocessed.push((f.id.clone(), code.into(), msg));
                 }
@@ -375,7 +396,9 @@ fn source_error(name: &str, e: ApiError) -> SourceError {
     match e {
         ApiError::Auth(m) => SourceError::Auth(m),
         ApiError::Throttled(m) => SourceError::Throttled(m),
-        ApiError::Target { status, message } => SourceError::Other(target_error(name, status, &message)),
+        ApiError::Target { status, message } => {
+            SourceError::Other(target_error(name, status, &message))
+        }
         ApiError::Refused(m) | ApiError::Other(m) => SourceError::Other(format!("{name}: {m}")),
     }
 }
@@ -425,7 +448,10 @@ mod tests {
     #[test]
     fn hosts_for_gh() {
         assert_eq!(gh_host("https://api.github.com"), "github.com");
-        assert_eq!(gh_host("https://ghe.example.com/api/v3/"), "ghe.example.com");
+        assert_eq!(
+            gh_host("https://ghe.example.com/api/v3/"),
+            "ghe.example.com"
+        );
         assert_eq!(gh_host("http://127.0.0.1:8080/api/v3"), "127.0.0.1");
     }
 

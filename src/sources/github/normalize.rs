@@ -9,8 +9,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 
-use serde::de::{Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{Deserializer, Visitor};
 use serde_json::value::RawValue;
 
 use crate::model::{
@@ -249,7 +249,10 @@ fn severity(rule: &Rule<'_>) -> Severity {
         Some("low") => return Severity::Low,
         _ => {}
     }
-    match nonempty(&rule.severity).map(str::to_ascii_lowercase).as_deref() {
+    match nonempty(&rule.severity)
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("error") => Severity::High,
         Some("warning") => Severity::Medium,
         Some("note") => Severity::Low,
@@ -375,7 +378,9 @@ fn convert(a: Alert<'_>, source: &str, repo_hint: Option<&str>) -> Result<Findin
     add("Alert", &format!("#{number}"));
     add("State", state);
     if workflow == Workflow::Suppressed {
-        let mut d = nonempty(&a.dismissed_reason).unwrap_or("no reason").to_string();
+        let mut d = nonempty(&a.dismissed_reason)
+            .unwrap_or("no reason")
+            .to_string();
         if !dismissed_by.is_empty() {
             d.push_str(" by ");
             d.push_str(dismissed_by);

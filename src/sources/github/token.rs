@@ -103,7 +103,10 @@ pub async fn from_chain(
         return Ok((token, "gh auth token"));
     }
     let said = String::from_utf8_lossy(&out.stderr);
-    let said = said.lines().find(|l| !l.trim().is_empty()).unwrap_or("no token");
+    let said = said
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no token");
     Err(format!(
         "no GitHub token: GITHUB_TOKEN and GH_TOKEN are not set and `gh auth token --hostname {host}` said: {}; run `{login}`",
         crate::sanitize::line(said.trim())
@@ -156,7 +159,10 @@ mod tests {
         let e = from_chain("github.com", none, OsStr::new("/nonexistent/gh"))
             .await
             .unwrap_err();
-        assert!(e.contains("set GITHUB_TOKEN or GH_TOKEN") && e.contains("gh auth login"), "{e}");
+        assert!(
+            e.contains("set GITHUB_TOKEN or GH_TOKEN") && e.contains("gh auth login"),
+            "{e}"
+        );
         let gh = fake_gh(
             dir.path(),
             "echo 'no oauth token found for github.com' >&2\nexit 1",

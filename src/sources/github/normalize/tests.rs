@@ -45,7 +45,10 @@ fn one(v: &serde_json::Value) -> Finding {
 #[test]
 fn an_open_alert_becomes_a_code_finding() {
     let f = one(&alert());
-    assert_eq!(f.id, "https://github.com/acme/api/security/code-scanning/42");
+    assert_eq!(
+        f.id,
+        "https://github.com/acme/api/security/code-scanning/42"
+    );
     assert_eq!(f.cloud, Cloud::Code);
     assert_eq!(f.provider, Provider::GithubCodeScanning);
     assert_eq!(&*f.account, "acme/api");
@@ -63,8 +66,14 @@ fn an_open_alert_becomes_a_code_finding() {
     assert_eq!(&*f.resources[0].kind, "File");
     assert_eq!(f.resources[0].id, "app/db/queries.py:42");
     assert_eq!(f.workflow, Workflow::New);
-    assert_eq!(f.created_at, parse_timestamp("2026-01-05T09:12:44Z").unwrap());
-    assert_eq!(f.updated_at, parse_timestamp("2026-01-06T10:00:00Z").unwrap());
+    assert_eq!(
+        f.created_at,
+        parse_timestamp("2026-01-05T09:12:44Z").unwrap()
+    );
+    assert_eq!(
+        f.updated_at,
+        parse_timestamp("2026-01-06T10:00:00Z").unwrap()
+    );
     assert_eq!(f.url.as_deref(), Some(f.id.as_str()));
     let vulns: Vec<&str> = f.vulns.iter().map(|v| v.as_str()).collect();
     assert_eq!(vulns, ["CWE-89", "CWE-1236"]);
@@ -129,8 +138,14 @@ fn dismissed_and_fixed_states() {
         "false positive by mona: validated by safe_join()"
     );
     let note = f.note.unwrap();
-    assert_eq!((note.text.as_str(), note.updated_by.as_str()), ("validated by safe_join()", "mona"));
-    assert_eq!(f.updated_at, parse_timestamp("2026-01-13T08:30:00Z").unwrap());
+    assert_eq!(
+        (note.text.as_str(), note.updated_by.as_str()),
+        ("validated by safe_join()", "mona")
+    );
+    assert_eq!(
+        f.updated_at,
+        parse_timestamp("2026-01-13T08:30:00Z").unwrap()
+    );
 
     let mut a = alert();
     a["state"] = "fixed".into();
@@ -138,7 +153,10 @@ fn dismissed_and_fixed_states() {
     let f = one(&a);
     assert_eq!(f.workflow, Workflow::Resolved);
     // fixed_at later than updated_at still moves the finding's update time.
-    assert_eq!(f.updated_at, parse_timestamp("2026-02-02T16:20:11Z").unwrap());
+    assert_eq!(
+        f.updated_at,
+        parse_timestamp("2026-02-02T16:20:11Z").unwrap()
+    );
 }
 
 #[test]
@@ -165,7 +183,10 @@ fn org_listing_names_the_repository_and_odd_urls_fall_back() {
     a["html_url"] = "https://github.com/acme/web/security/code-scanning/42".into();
     let f = normalize_one(&a.to_string(), "github/acme", None).unwrap();
     assert_eq!(&*f.account, "acme/web");
-    assert_eq!(f.id, "https://github.com/acme/web/security/code-scanning/42");
+    assert_eq!(
+        f.id,
+        "https://github.com/acme/web/security/code-scanning/42"
+    );
     // An html_url that does not name the alert: the id is repo#number.
     a["html_url"] = "https://proxy.example/alert?id=42".into();
     let f = normalize_one(&a.to_string(), "github/acme", None).unwrap();
@@ -193,15 +214,24 @@ fn bad_alerts_are_skipped_and_counted() {
     let mut wrong_type = alert();
     wrong_type["rule"] = "oops".into();
     let body = serde_json::json!([alert(), missing_time, bad_time, no_number, wrong_type, 17]);
-    let page = normalize_page(body.to_string().as_bytes(), "github/acme", Some("acme/api")).unwrap();
+    let page =
+        normalize_page(body.to_string().as_bytes(), "github/acme", Some("acme/api")).unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.skipped.len(), 5, "{:?}", page.skipped);
-    assert!(page.skipped[1].contains("updated_at is not a timestamp"), "{:?}", page.skipped);
+    assert!(
+        page.skipped[1].contains("updated_at is not a timestamp"),
+        "{:?}",
+        page.skipped
+    );
     assert!(normalize_page(b"{\"message\":\"Not Found\"}", "s", None).is_err());
     // No repository anywhere: skipped, not a panic.
     let mut a = alert();
     a["html_url"] = serde_json::Value::Null;
-    assert!(normalize_one(&a.to_string(), "s", None).unwrap_err().contains("no repository"));
+    assert!(
+        normalize_one(&a.to_string(), "s", None)
+            .unwrap_err()
+            .contains("no repository")
+    );
 }
 
 #[test]
@@ -211,11 +241,24 @@ fn hostile_text_is_kept_as_received() {
     a["rule"]["description"] = evil.into();
     a["most_recent_instance"]["message"]["text"] = evil.into();
     a["most_recent_instance"]["location"]["path"] = "../../\u{1b}[2Jx.py".into();
-    a["rule"]["tags"] = serde_json::json!(["external/cwe/cwe-", "external/cwe/cwe-99999999999999", "external/cwe/cwé-1", null]);
-    let page = normalize_page(serde_json::json!([a]).to_string().as_bytes(), "s", Some("acme/api"));
+    a["rule"]["tags"] = serde_json::json!([
+        "external/cwe/cwe-",
+        "external/cwe/cwe-99999999999999",
+        "external/cwe/cwé-1",
+        null
+    ]);
+    let page = normalize_page(
+        serde_json::json!([a]).to_string().as_bytes(),
+        "s",
+        Some("acme/api"),
+    );
     // A null tag makes the tag list malformed: skipped, never a panic.
     assert_eq!(page.unwrap().skipped.len(), 1);
-    a["rule"]["tags"] = serde_json::json!(["external/cwe/cwe-", "external/cwe/cwe-99999999999999", "external/cwe/cwé-1"]);
+    a["rule"]["tags"] = serde_json::json!([
+        "external/cwe/cwe-",
+        "external/cwe/cwe-99999999999999",
+        "external/cwe/cwé-1"
+    ]);
     let f = one(&a);
     assert_eq!(&*f.title, evil);
     assert!(f.description.starts_with(evil));
