@@ -72,17 +72,25 @@ pub async fn findings(
         .map(|s| {
             let s = s.clone();
             let q = query.clone();
-            tokio::spawn(async move { (s.info().key.clone(), fetch_all(s.as_ref(), &q).await) })
+            tokio::spawn(async move {
+                let result = fetch_all(s.as_ref(), &q).await;
+                // A part that could not be read (a GitHub repository without access).
+                (s.info().key.clone(), result, s.partial_error())
+            })
         })
         .collect();
     let mut all: Vec<Arc<Finding>> = Vec::new();
     let mut failed = false;
     let mut seen = std::collections::HashSet::new();
     for t in tasks {
-        let Ok((key, result)) = t.await else {
+        let Ok((key, result, partial)) = t.await else {
             failed = true;
             continue;
         };
+        if let Some(p) = partial.filter(|_| result.is_ok()) {
+            failed = true;
+            eprintln!("agent-hubble: {key}: {}", sanitize::line(&p));
+        }
         match result {
             Ok((items, skipped)) => {
                 for s in &skipped {

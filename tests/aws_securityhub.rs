@@ -432,6 +432,7 @@ async fn batch_update_of_more_than_100_findings_reports_unprocessed() {
         status: Workflow::Resolved,
         note: Some("fixed by change 123".into()),
         actor: "alice@bastion".into(),
+        reason: None,
     };
     let out = src.update_workflow(&update).await.unwrap();
     assert_eq!(out.processed.len(), 130);

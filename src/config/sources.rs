@@ -81,6 +81,10 @@ pub struct GithubConfig {
     /// https://HOST/api/v3).
     #[serde(default)]
     pub endpoint_url: Option<Spanned<String>>,
+    /// Closed (dismissed or fixed) alerts updated within this many days are shown too
+    /// (default 30; 0 = open alerts only).
+    #[serde(default)]
+    pub closed_days: Option<Spanned<u32>>,
 }
 
 fn yes() -> bool {
@@ -256,6 +260,14 @@ pub fn check_github(g: &GithubConfig, out: &mut Problems) {
     }
     if let Some(u) = &g.endpoint_url {
         check_url(u, "endpoint_url", out);
+    }
+    if let Some(d) = &g.closed_days
+        && *d.get_ref() > 3650
+    {
+        out.push((
+            d.span(),
+            format!("closed_days = {} is more than ten years", d.get_ref()),
+        ));
     }
 }
 

@@ -261,9 +261,19 @@ impl SourceTask {
             }
             let wait = match self.sync(kind).await {
                 Ok(()) => {
+                    // A source that read only part of what it should (a repository it cannot
+                    // see) polls on schedule but shows the error.
+                    let partial = self.source.partial_error();
+                    if let Some(p) = &partial {
+                        tracing::warn!(source = %self.key(), "partly read: {p}");
+                    }
                     self.health = Health {
-                        state: HealthState::Ok,
-                        last_error: None,
+                        state: if partial.is_some() {
+                            HealthState::Error
+                        } else {
+                            HealthState::Ok
+                        },
+                        last_error: partial,
                         last_ok: Some(now_ms()),
                         failures: 0,
                         api: None,

@@ -434,6 +434,7 @@ impl Runner {
             status,
             note: Some(text),
             actor: self.who.arn.clone(),
+            reason: None,
         };
         match source.update_workflow(&update).await {
             Ok(o) if o.unprocessed.is_empty() => {

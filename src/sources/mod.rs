@@ -81,6 +81,9 @@ pub struct WorkflowUpdate {
     pub note: Option<String>,
     /// Who made the change (Note.UpdatedBy).
     pub actor: String,
+    /// Why, in the provider's own words, where it asks for one (GitHub's dismissed_reason:
+    /// `false positive`, `won't fix`, `used in tests`). Sources without the notion ignore it.
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -185,6 +188,12 @@ pub trait Source: Send + Sync + 'static {
     /// Scores the provider computes itself, read after each full sync (None: it has none).
     fn scores(&self) -> BoxFuture<'_, Result<Vec<ProviderScore>, SourceError>> {
         Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// A part of the last full read that failed while the rest worked (one repository of
+    /// several cannot be read). The findings read still count; the source shows the problem.
+    fn partial_error(&self) -> Option<String> {
+        None
     }
 
     /// Which API the source uses, for the status bar (e.g. "v2 (OCSF)"); None when there is

@@ -154,6 +154,8 @@ pub enum WorkflowKey {
     Submit {
         status: Workflow,
         note: Option<String>,
+        /// GitHub's dismissed_reason, when the dialog asked for one.
+        reason: Option<String>,
     },
 }
 
@@ -165,10 +167,17 @@ pub struct WorkflowDialog {
     /// Marked findings the filter hides: not changed, and the dialog says so.
     pub hidden: usize,
     pub choice: Option<Workflow>,
+    /// Some target is a GitHub code-scanning alert: SUPPRESSED dismisses it there, which
+    /// needs one of GitHub's reasons (keys 5–7, shown once SUPPRESSED is chosen).
+    pub reasons: bool,
+    /// Index into [`DISMISS_REASONS`].
+    pub reason: Option<usize>,
     pub focus: Focus,
     pub note: TextArea<'static>,
     pub error: Option<String>,
 }
+
+pub use crate::sources::github::{DISMISS_COMMENT_MAX, DISMISS_REASONS};
 
 /// What a dialog held when Esc closed it: restored when the same dialog opens again for the
 /// same, unchanged target. `key` names the target and its version.
@@ -214,6 +223,8 @@ impl WorkflowDialog {
             targets,
             hidden: 0,
             choice,
+            reasons: false,
+            reason: None,
             focus: if choice.is_some() {
                 Focus::Note
             } else {
@@ -255,16 +266,32 @@ impl WorkflowDialog {
         self.focus = Focus::Note;
     }
 
+    /// The reason choice is showing: a GitHub target and SUPPRESSED chosen.
+    pub fn needs_reason(&self) -> bool {
+        self.reasons && self.choice == Some(Workflow::Suppressed)
+    }
+
     fn submit(&mut self) -> WorkflowKey {
         let Some(status) = self.choice else {
             self.error = Some("choose a status first (1–4)".into());
             self.focus = Focus::Status;
             return WorkflowKey::Continue;
         };
+        let needs_reason = self.needs_reason();
+        if needs_reason && self.reason.is_none() {
+            self.error = Some("choose why GitHub should dismiss the alert first (5–7)".into());
+            self.focus = Focus::Status;
+            return WorkflowKey::Continue;
+        }
         let note = self.note_text();
-        if note.chars().count() > NOTE_MAX {
+        let (max, who) = if needs_reason {
+            (DISMISS_COMMENT_MAX, "GitHub allows (dismissal comment)")
+        } else {
+            (NOTE_MAX, "Security Hub allows")
+        };
+        if note.chars().count() > max {
             self.error = Some(format!(
-                "note is {} characters; Security Hub allows {NOTE_MAX}",
+                "note is {} characters; {who} {max}",
                 note.chars().count()
             ));
             return WorkflowKey::Continue;
@@ -272,6 +299,10 @@ impl WorkflowDialog {
         WorkflowKey::Submit {
             status,
             note: (!note.is_empty()).then_some(note),
+            reason: self
+                .reason
+                .filter(|_| needs_reason)
+                .map(|i| DISMISS_REASONS[i].to_string()),
         }
     }
 
@@ -296,6 +327,10 @@ impl WorkflowDialog {
             (KeyCode::Enter, _) => self.submit(),
             (KeyCode::Char(c @ '1'..='4'), Focus::Status) => {
                 self.choice = Some(Workflow::ALL[c as usize - '1' as usize]);
+                WorkflowKey::Continue
+            }
+            (KeyCode::Char(c @ '5'..='7'), Focus::Status) if self.needs_reason() => {
+                self.reason = Some(c as usize - '5' as usize);
                 WorkflowKey::Continue
             }
             (KeyCode::Down | KeyCode::Char('j'), Focus::Status) => {

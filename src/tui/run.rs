@@ -265,11 +265,12 @@ async fn run_effects(mut rx: mpsc::Receiver<Effect>, tx: mpsc::Sender<Msg>, ctx:
                 findings,
                 status,
                 note,
+                reason,
             } => {
                 let ctx = ctx.clone();
                 let tx = tx.clone();
                 tokio::spawn(async move {
-                    let msg = update_workflow(&ctx, findings, status, note).await;
+                    let msg = update_workflow(&ctx, findings, status, note, reason).await;
                     let _ = tx.send(msg).await;
                 });
             }
@@ -321,6 +322,7 @@ pub async fn update_workflow(
     findings: Vec<crate::model::FindingRef>,
     status: crate::model::Workflow,
     note: Option<String>,
+    reason: Option<String>,
 ) -> Msg {
     let mut by_source: HashMap<String, Vec<crate::model::FindingRef>> = HashMap::new();
     for f in findings {
@@ -336,7 +338,13 @@ pub async fn update_workflow(
         };
         let ids: Vec<&str> = refs.iter().map(|r| r.id.as_str()).collect();
         let target = format!("{source_key}: {}", ids.join(","));
-        let justification = note.clone().unwrap_or_default();
+        // The provider's reason (GitHub's dismissed_reason) is part of what was decided.
+        let justification = match &reason {
+            Some(r) => format!("[{r}] {}", note.as_deref().unwrap_or_default())
+                .trim_end()
+                .to_string(),
+            None => note.clone().unwrap_or_default(),
+        };
         // The audit entry is durable before the change is made; no entry, no change.
         if let Some(audit) = &ctx.audit {
             let r = audit.lock().expect("audit lock").record(
@@ -356,6 +364,7 @@ pub async fn update_workflow(
             status,
             note: note.clone(),
             actor: ctx.actor.clone(),
+            reason: reason.clone(),
         };
         let result = source.update_workflow(&update).await;
         let outcome = match &result {

@@ -67,6 +67,7 @@ fn fleet_lives_and_honours_workflow_updates() {
             status: Workflow::Suppressed,
             note: Some("accepted risk".into()),
             actor: "tester".into(),
+            reason: None,
         }))
         .unwrap();
     assert_eq!(out.processed, vec![target.id.clone()]);

@@ -6,7 +6,7 @@ use ratatui_textarea::TextArea;
 
 use super::{App, Effect, Level, Overlay};
 use crate::filter::Filter;
-use crate::model::{FindingRef, Workflow};
+use crate::model::{FindingRef, Provider, Workflow};
 use crate::query::{Column, Sort};
 use crate::tui::dialogs::{Palette, PaletteCommand, WorkflowDialog, WorkflowKey};
 
@@ -160,6 +160,9 @@ impl App {
         let targets: Vec<FindingRef> = findings.iter().map(|f| f.as_ref().into()).collect();
         let mut d = WorkflowDialog::new(targets, status, &self.theme);
         d.hidden = hidden;
+        d.reasons = findings
+            .iter()
+            .any(|f| f.provider == Provider::GithubCodeScanning);
         if let Some(draft) = self.take_draft(&key) {
             d.restore(&draft, &self.theme);
             if status.is_some() {
@@ -193,7 +196,11 @@ impl App {
                 self.keep_draft(draft);
             }
             WorkflowKey::Continue => self.overlay = Overlay::Workflow(d),
-            WorkflowKey::Submit { status, note } => {
+            WorkflowKey::Submit {
+                status,
+                note,
+                reason,
+            } => {
                 let n = d.targets.len();
                 // Marks acted on are done; hidden ones stay marked.
                 for t in &d.targets {
@@ -203,6 +210,7 @@ impl App {
                     findings: d.targets,
                     status,
                     note,
+                    reason,
                 });
                 let hidden = d.hidden;
                 self.info(format!(

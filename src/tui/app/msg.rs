@@ -48,6 +48,8 @@ pub enum Effect {
         findings: Vec<FindingRef>,
         status: Workflow,
         note: Option<String>,
+        /// The provider's reason where it asks for one (GitHub's dismissed_reason).
+        reason: Option<String>,
     },
     LoadRaw(String),
     /// Read the finding's timeline (audit log, provider history).

@@ -408,6 +408,7 @@ fn marks_and_bulk_workflow_with_note() {
                 findings,
                 status,
                 note,
+                reason: None,
             },
         ] => {
             assert_eq!(findings.len(), 2);
@@ -529,6 +530,7 @@ fn selection_stays_on_top_while_data_streams_in_until_the_user_moves() {
 }
 
 mod detail_ui;
+mod github_ui;
 mod posture_ui;
 mod remediation_ui;
 

@@ -8,7 +8,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use ratatui_textarea::TextArea;
 
 use super::super::app::{App, Overlay};
-use super::super::dialogs::Focus;
+use super::super::dialogs::{DISMISS_REASONS, Focus};
 use super::{block, centered, clear};
 use crate::model::{Workflow, format_age};
 use crate::sanitize;
@@ -304,7 +304,9 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
             None
         }
         Overlay::Workflow(d) => {
-            let rect = centered(area, 72, 16);
+            // GitHub targets with SUPPRESSED chosen: four more lines for the reason.
+            let reasons = d.needs_reason();
+            let rect = centered(area, 72, if reasons { 20 } else { 16 });
             clear(rect, buf, t.style("dialog"));
             let title = format!("Set workflow status of {} finding(s)", d.targets.len());
             let b = block(app, &title, true);
@@ -328,6 +330,28 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
                     style,
                 );
                 y += 1;
+            }
+            if reasons {
+                buf.set_string(
+                    inner.x + 3,
+                    y,
+                    "Dismiss on GitHub because (required; the note is its comment):",
+                    t.style("text.emphasis"),
+                );
+                y += 1;
+                for (i, r) in DISMISS_REASONS.iter().enumerate() {
+                    let chosen = d.reason == Some(i);
+                    let style = if chosen && d.focus == Focus::Status {
+                        t.style("selection")
+                    } else if chosen {
+                        t.style("text.emphasis")
+                    } else {
+                        t.style("dialog")
+                    };
+                    let marker = if chosen { "(x)" } else { "( )" };
+                    buf.set_string(inner.x + 3, y, format!("{} {marker} {r}", i + 5), style);
+                    y += 1;
+                }
             }
             if let Some(h) = App::hidden_note(d.targets.len(), d.hidden) {
                 buf.set_string(
@@ -356,8 +380,11 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
                 height: 4,
             };
             d.note.render(note_area, buf);
-            let help =
-                "1-4 status · Tab note/status · Enter apply · Alt-Enter newline · Esc cancel";
+            let help = if reasons {
+                "1-4 status · 5-7 reason · Tab note/status · Enter apply · Esc cancel"
+            } else {
+                "1-4 status · Tab note/status · Enter apply · Alt-Enter newline · Esc cancel"
+            };
             buf.set_string(
                 inner.x + 1,
                 inner.bottom() - 1,
