@@ -142,14 +142,15 @@ async fn other_clouds(cfg: &Config) -> anyhow::Result<Vec<Arc<dyn Source>>> {
 }
 
 fn demo(notice: Option<String>) -> Setup {
-    let sources = DemoFleet::standard().sources();
+    let mut sources = DemoFleet::standard().sources();
     // One in-memory Automation for the whole demo: runs take a few seconds and succeed.
+    // Runbooks are SSM Automation: only the AWS part of the fleet has them.
     let automation: Arc<dyn Automation> = Arc::new(MemoryAutomation::new(4_000));
     let automations = sources
         .iter()
         .map(|s| (s.info().key.clone(), automation.clone()))
         .collect();
-    let _ = &automation;
+    sources.extend(crate::sources::demo::clouds::sources(crate::model::now_ms()));
     Setup {
         sources,
         automations,

@@ -241,6 +241,7 @@ async fn status_changes_go_out_with_batch_update_findings_v2() {
             status: Workflow::Suppressed,
             note: Some("accepted risk, CHG-7".into()),
             actor: "arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_SecOps_1/alice".into(),
+            reason: None,
         })
         .await
         .unwrap();

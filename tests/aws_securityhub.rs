@@ -495,6 +495,7 @@ async fn finding_history_reaches_the_timeline() {
         status: Workflow::Notified,
         note: Some("paged the owner".into()),
         actor: "alice@bastion".into(),
+        reason: None,
     };
     src.update_workflow(&update).await.unwrap();
     let events = src.history(&r).await.unwrap();

@@ -320,6 +320,7 @@ async fn console_state_changes_reach_defender() {
                 status,
                 note: Some("triaged".into()),
                 actor: "analyst".into(),
+                reason: None,
             })
             .await
             .unwrap();
@@ -353,6 +354,7 @@ async fn console_state_changes_reach_defender() {
             status: Workflow::Resolved,
             note: None,
             actor: "a".into(),
+            reason: None,
         })
         .await
         .unwrap();

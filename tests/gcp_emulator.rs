@@ -266,6 +266,7 @@ async fn console_workflow_changes_reach_scc() {
         status,
         note: Some("ticket SEC-1".into()),
         actor: "analyst@bastion".into(),
+        reason: None,
     };
     let fw = by("OPEN_FIREWALL");
     let ssh = by("OPEN_SSH_PORT");

@@ -224,6 +224,7 @@ fn ctx(
         actor: "alice@bastion".into(),
         remediation: None,
         queue_view: None,
+        paths: None,
     };
     (ctx, rx)
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::model::{Finding, RecordState, Severity, Workflow};
+use crate::model::{Cloud, Finding, RecordState, Severity, Workflow};
 
 /// Age buckets of open findings.
 pub const AGE_BUCKETS: [(&str, i64); 5] = [
@@ -23,6 +23,21 @@ pub struct Stats {
     pub open_by_age: [u32; 5],
     /// Mean hours from creation to resolution, per severity (resolved or archived findings).
     pub mttr_hours: [Option<f64>; 5],
+    /// Code scanning (SARIF, GitHub) per repository: these are not scored against the cloud
+    /// standards.
+    pub repos: Vec<RepoSummary>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RepoSummary {
+    pub repo: String,
+    pub open_by_severity: [u32; 5],
+    /// Days since the oldest open alert was created.
+    pub oldest_open_days: Option<i64>,
+    pub fixed: u32,
+    pub dismissed: u32,
+    /// Fixed out of every alert seen (open, fixed, dismissed), in percent.
+    pub fixed_rate: Option<u8>,
 }
 
 pub fn severity_index(s: Severity) -> usize {
@@ -58,7 +73,42 @@ pub fn compute(findings: &[Arc<Finding>], now: i64) -> Stats {
     for (i, (sum, n)) in resolve.iter().enumerate() {
         s.mttr_hours[i] = (*n > 0).then(|| sum / f64::from(*n));
     }
+    s.repos = repos(findings, now);
     s
+}
+
+/// Code findings by repository, the most open criticals and highs first.
+pub fn repos(findings: &[Arc<Finding>], now: i64) -> Vec<RepoSummary> {
+    let mut by: std::collections::BTreeMap<&str, RepoSummary> = Default::default();
+    for f in findings.iter().filter(|f| f.cloud == Cloud::Code) {
+        let r = by.entry(f.account.as_str()).or_insert_with(|| RepoSummary {
+            repo: f.account.to_string(),
+            ..RepoSummary::default()
+        });
+        if f.is_open() {
+            r.open_by_severity[severity_index(f.severity)] += 1;
+            let days = (now - f.created_at).max(0) / 86_400_000;
+            r.oldest_open_days = Some(r.oldest_open_days.map_or(days, |d| d.max(days)));
+        } else if f.workflow == Workflow::Suppressed {
+            r.dismissed += 1;
+        } else {
+            r.fixed += 1;
+        }
+    }
+    let mut out: Vec<RepoSummary> = by
+        .into_values()
+        .map(|mut r| {
+            let total = r.open_by_severity.iter().sum::<u32>() + r.fixed + r.dismissed;
+            r.fixed_rate = (total > 0).then(|| (r.fixed * 100 / total) as u8);
+            r
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.open_by_severity[..2]
+            .cmp(&a.open_by_severity[..2])
+            .then_with(|| a.repo.cmp(&b.repo))
+    });
+    out
 }
 
 #[cfg(test)]
@@ -84,5 +134,32 @@ mod tests {
         assert_eq!(s.open_by_age, [1, 0, 0, 1, 0]);
         assert_eq!(s.mttr_hours[0], Some(20.0));
         assert_eq!(s.mttr_hours[1], None);
+    }
+
+    #[test]
+    fn code_findings_summarised_per_repository() {
+        let now = 100 * 86_400_000;
+        let code = |i: usize, repo: &str, wf: Workflow, age_days: i64| {
+            let mut f = sample_finding(i, now);
+            f.cloud = Cloud::Code;
+            f.account = crate::model::intern(repo);
+            f.workflow = wf;
+            f.created_at = now - age_days * 86_400_000;
+            Arc::new(f)
+        };
+        let list = vec![
+            code(0, "acme/api", Workflow::New, 3),
+            code(1, "acme/api", Workflow::New, 12),
+            code(2, "acme/api", Workflow::Resolved, 20),
+            code(3, "acme/web", Workflow::Suppressed, 1),
+            Arc::new(sample_finding(4, now)),
+        ];
+        let r = repos(&list, now);
+        assert_eq!(r.len(), 2, "cloud findings are not repositories");
+        assert_eq!(r[0].repo, "acme/api");
+        assert_eq!(r[0].open_by_severity.iter().sum::<u32>(), 2);
+        assert_eq!(r[0].oldest_open_days, Some(12));
+        assert_eq!((r[0].fixed, r[0].fixed_rate), (1, Some(33)));
+        assert_eq!((r[1].dismissed, r[1].fixed_rate), (1, Some(0)));
     }
 }

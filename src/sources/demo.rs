@@ -24,6 +24,7 @@ pub const ACCOUNTS: [(&str, &str); 4] = [
 pub const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-southeast-2"];
 
 mod catalog;
+pub mod clouds;
 
 /// Controls that fail somewhere in the demo fleet.
 const PROBLEM_CONTROLS: [&str; 7] = [

@@ -385,6 +385,7 @@ fn convert(item: Item<'_>, source: &Text) -> Result<Finding, String> {
         cloud: Cloud::Gcp,
         source: source.clone(),
         account: intern(&account(&f, r, id)),
+        account_name: None,
         region: intern(region),
         severity: severity(non_empty(&f.severity)),
         severity_normalized: None,

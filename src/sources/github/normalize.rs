@@ -426,6 +426,7 @@ fn convert(a: Alert<'_>, source: &str, repo_hint: Option<&str>) -> Result<Findin
         cloud: Cloud::Code,
         source: intern(source),
         account: intern(&repo),
+        account_name: None,
         region: intern(git_ref),
         severity: severity(&rule),
         severity_normalized: None,

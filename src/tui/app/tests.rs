@@ -533,6 +533,7 @@ mod detail_ui;
 mod github_ui;
 mod posture_ui;
 mod remediation_ui;
+mod sources_ui;
 
 /// Marks hidden by a later filter are never acted on, and the dialog says so.
 #[test]

@@ -17,7 +17,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
 use super::app::{App, Level, MIN_HEIGHT, MIN_WIDTH};
-use crate::model::format_age;
+use crate::model::{Provider, format_age};
 use crate::poller::HealthState;
 use crate::sanitize;
 
@@ -286,18 +286,15 @@ fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
             t.style("status.stale"),
         ));
     }
-    // Which Security Hub API the AWS sources read, when any has a choice.
+    // Which Security Hub API the AWS sources read, when any is not v1.
     let mut apis: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for src in s.sources.iter() {
-        if let Some(a) = src.health.api.as_deref() {
-            let short = if a.contains("v2") {
-                "v2"
-            } else if a == "auto" {
-                "auto"
-            } else {
-                "v1"
-            };
-            *apis.entry(short).or_default() += 1;
+        let aws = matches!(
+            src.info.provider,
+            Provider::AwsSecurityHub | Provider::AwsSecurityHubV2
+        );
+        if let (true, Some(a)) = (aws, src.health.api.as_deref()) {
+            *apis.entry(security_hub_api(a)).or_default() += 1;
         }
     }
     if apis.keys().any(|k| *k != "v1") {
@@ -426,4 +423,31 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 pub fn clear(area: Rect, buf: &mut Buffer, style: Style) {
     Clear.render(area, buf);
     buf.set_style(area, style);
+}
+
+/// `v1`, `v2`, or `auto` while an `api = "auto"` source has not found out yet; from the
+/// source's own description (`v1 (ASFF)`, `auto: v2 (OCSF)`, `auto: v1 (ASFF, no v2 here)`).
+fn security_hub_api(description: &str) -> &'static str {
+    let resolved = description.strip_prefix("auto: ").unwrap_or(description);
+    if resolved.starts_with("v2") {
+        "v2"
+    } else if resolved.starts_with("v1") {
+        "v1"
+    } else {
+        "auto"
+    }
+}
+
+#[cfg(test)]
+mod api_tests {
+    use super::security_hub_api;
+
+    #[test]
+    fn the_api_an_auto_source_settled_on_counts() {
+        assert_eq!(security_hub_api("v1 (ASFF)"), "v1");
+        assert_eq!(security_hub_api("v2 (OCSF)"), "v2");
+        assert_eq!(security_hub_api("auto: v2 (OCSF)"), "v2");
+        assert_eq!(security_hub_api("auto: v1 (ASFF, no v2 here)"), "v1");
+        assert_eq!(security_hub_api("auto"), "auto");
+    }
 }

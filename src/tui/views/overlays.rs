@@ -296,6 +296,22 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
                     ));
                 }
             }
+            // Malformed findings or files (a broken SARIF file beside readable ones) are
+            // skipped, never fatal: the count is in the status bar, the last reason here.
+            if app.snapshot.skipped > 0 {
+                lines.push(Line::raw(""));
+                lines.push(Line::styled(
+                    format!(
+                        "{} malformed skipped; the last: {}",
+                        app.snapshot.skipped,
+                        app.snapshot
+                            .last_skip_reason
+                            .as_deref()
+                            .map_or_else(|| "-".into(), |r| sanitize::bounded(r, 300))
+                    ),
+                    t.style("status.stale"),
+                ));
+            }
             Paragraph::new(lines)
                 .block(b)
                 .wrap(Wrap { trim: false })

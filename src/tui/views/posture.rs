@@ -11,8 +11,10 @@ use super::super::app::App;
 use super::super::app::{TABS, WINDOWS};
 use crate::posture::history::series;
 use crate::posture::score::Counts;
-use crate::posture::stats::AGE_BUCKETS;
 use crate::sanitize;
+
+mod stats;
+use stats::statistics;
 
 fn bar(app: &App, value: f64, max: f64, width: usize) -> String {
     let full = if max > 0.0 {
@@ -448,89 +450,6 @@ fn trends(area: Rect, buf: &mut Buffer, app: &App) {
         &open,
         days,
         max,
-    );
-}
-
-fn statistics(area: Rect, buf: &mut Buffer, app: &App) {
-    let t = &app.theme;
-    let s = &app.snapshot.insights.stats;
-    let names = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"];
-    let bar_w = usize::from(area.width).saturating_sub(40).clamp(8, 50);
-    let mut y = area.y;
-    line(
-        buf,
-        area,
-        y,
-        vec![Span::styled("Open findings by severity", t.style("title"))],
-    );
-    y += 1;
-    let max = f64::from(*s.open_by_severity.iter().max().unwrap_or(&1));
-    for (i, n) in names.iter().enumerate() {
-        let style = t.overlay(&format!(
-            "severity.{}",
-            if i == 4 {
-                "informational".to_string()
-            } else {
-                n.to_lowercase()
-            }
-        ));
-        let text = format!("{n:<9} {:>6} ", s.open_by_severity[i]);
-        line(
-            buf,
-            area,
-            y,
-            vec![
-                Span::styled(text, t.base().patch(style)),
-                Span::raw(bar(app, f64::from(s.open_by_severity[i]), max, bar_w)),
-            ],
-        );
-        y += 1;
-    }
-    y += 1;
-    line(
-        buf,
-        area,
-        y,
-        vec![Span::styled("Age of open findings", t.style("title"))],
-    );
-    y += 1;
-    let max = f64::from(*s.open_by_age.iter().max().unwrap_or(&1));
-    for (i, (label, _)) in AGE_BUCKETS.iter().enumerate() {
-        line(
-            buf,
-            area,
-            y,
-            vec![Span::raw(format!(
-                "{label:<9} {:>6} {}",
-                s.open_by_age[i],
-                bar(app, f64::from(s.open_by_age[i]), max, bar_w)
-            ))],
-        );
-        y += 1;
-    }
-    y += 1;
-    let mttr: Vec<String> = names
-        .iter()
-        .zip(s.mttr_hours)
-        .map(|(n, h)| {
-            format!(
-                "{n} {}",
-                h.map_or("-".into(), |h| if h < 48.0 {
-                    format!("{h:.0}h")
-                } else {
-                    format!("{:.1}d", h / 24.0)
-                })
-            )
-        })
-        .collect();
-    line(
-        buf,
-        area,
-        y,
-        vec![
-            Span::styled("Mean time to resolve  ", t.style("title")),
-            Span::raw(mttr.join("   ")),
-        ],
     );
 }
 

@@ -489,7 +489,11 @@ fn posture_scores_recommendations_under_mcsb() {
         .collect();
     let p = crate::posture::score::compute(&findings, None);
     let mcsb = p.standards.iter().find(|s| s.key == "azure-mcsb").unwrap();
-    assert!(mcsb.name.contains("Microsoft cloud security benchmark"), "{}", mcsb.name);
+    assert!(
+        mcsb.name.contains("Microsoft cloud security benchmark"),
+        "{}",
+        mcsb.name
+    );
     // 3 recommendations unhealthy, 2 healthy (the NotApplicable one is not counted).
     assert_eq!((mcsb.counts.passed, mcsb.counts.failed), (2, 3));
     assert_eq!(mcsb.score, Some(40));

@@ -252,3 +252,60 @@ fn chart_markers_never_hide_a_series() {
         assert!(plot.contains(m), "{m} hidden:\n{text}");
     }
 }
+
+/// Code scanning findings: a per-repository summary on the statistics tab, and no score under
+/// any cloud standard.
+#[test]
+fn code_findings_have_a_repository_summary_not_a_standard_score() {
+    let mut s = (*posture_snapshot()).clone();
+    let mut list: Vec<Arc<Finding>> = (*s.findings).clone();
+    for (n, (repo, wf)) in [
+        ("acme/api", Workflow::New),
+        ("acme/api", Workflow::New),
+        ("acme/api", Workflow::Resolved),
+        ("acme/web", Workflow::Suppressed),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut f = sample_finding(100 + n, NOW - 3_600_000);
+        f.cloud = crate::model::Cloud::Code;
+        f.provider = crate::model::Provider::Sarif;
+        f.account = Text::from(repo);
+        f.control_id = Some("py/sql-injection".into());
+        f.compliance = None;
+        f.standards = Vec::new();
+        f.workflow = wf;
+        list.push(Arc::new(f));
+    }
+    let insights = Insights {
+        posture: score::compute(&list, None),
+        stats: stats::compute(&list, NOW),
+        history: Vec::new(),
+        metadata: "derived from findings".into(),
+        computed_at: NOW,
+        provider_scores: Vec::new(),
+    };
+    assert!(
+        insights
+            .posture
+            .controls
+            .iter()
+            .all(|c| c.control != "py/sql-injection"),
+        "code rules are not controls"
+    );
+    s.findings = Arc::new(list);
+    s.insights = Arc::new(insights);
+    let mut app = app_with(ColorDepth::TrueColor, 120, 40);
+    app.update(Msg::Snapshot(Arc::new(s)));
+    key(&mut app, KeyCode::Char('P'));
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Tab);
+    }
+    let text = screen(&app);
+    assert!(text.contains("Code scanning by repository"), "{text}");
+    let api = text.lines().find(|l| l.contains("acme/api")).unwrap();
+    assert!(api.contains(" 33%"), "{api}");
+    let web = text.lines().find(|l| l.contains("acme/web")).unwrap();
+    assert!(web.trim_end().ends_with("0%"), "{web}");
+}
