@@ -696,3 +696,6 @@ fn append_digest(tx: &Connection, n: &NewItem, window: i64, now: i64) -> rusqlit
     )?;
     Ok(tx.last_insert_rowid())
 }
+
+#[cfg(test)]
+mod tests;

@@ -524,6 +524,7 @@ fn selection_stays_on_top_while_data_streams_in_until_the_user_moves() {
     assert_eq!(app.selected_finding().unwrap().id, id);
 }
 
+mod notify_ui;
 mod posture_ui;
 mod remediation_ui;
 
