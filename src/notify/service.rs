@@ -251,7 +251,7 @@ fn engine_loop(
             now,
             demo,
         };
-        let full_due = now - last_full >= FULL_EVERY_MS;
+        let full_due = now.saturating_sub(last_full) >= FULL_EVERY_MS;
         if evaluated != Some(snap.version) || full_due {
             let full = full_due || !engine.follows(&snap);
             let changes = engine.evaluate(&snap, now, full);
@@ -410,7 +410,7 @@ async fn view_loop(
     let mut rule_counts: HashMap<String, (usize, usize)> = HashMap::new();
     loop {
         let now = ctx.clock.now_ms();
-        let want_counts = now - counts_at >= 5_000;
+        let want_counts = now.saturating_sub(counts_at) >= 5_000;
         let o = outbox.clone();
         let r = tokio::task::spawn_blocking(move || {
             let o = o.lock().expect("outbox lock");
