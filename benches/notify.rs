@@ -53,7 +53,7 @@ fn settings() -> Arc<Settings> {
         "age:>7d wf:new sev:>=high",
     ];
     let mut cfg = String::from(
-        "[[notify.channel]]\nname = \"siem\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/\"\n",
+        "[[notify.channel]]\nname = \"siem\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/\"\nsecret_env = \"HUBBLE_BENCH_UNUSED\"\n",
     );
     for i in 0..50 {
         cfg += &format!(
