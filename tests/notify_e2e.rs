@@ -457,3 +457,72 @@ async fn two_watchers_on_one_store_send_each_entry_once() {
     let delivered = deliveries(&rx).await;
     assert_each_once(&outbox, &delivered, 0);
 }
+
+/// The SLA: a CRITICAL still NEW after `escalate_after` goes to `escalate_to` (PagerDuty),
+/// once, under the finding's dedup key.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_finding_still_new_after_the_sla_is_escalated_to_pagerduty_once() {
+    let rx = receivers().await;
+    let mut cfg = String::from("[notify]\nlease_secs = 10\n");
+    cfg += &webhook_channel(&rx, "0");
+    cfg += &channel(
+        "oncall",
+        "pagerduty",
+        &format!(
+            "url = \"{}/v2/enqueue\"\nrouting_key_env = \"HUBBLE_PD_KEY\"",
+            rx.url
+        ),
+    );
+    cfg += "[[notify.rule]]\nname = \"crit\"\nwhen = \"sev:critical wf:new\"\nto = [\"siem\"]\nnotify_existing = true\nescalate_after = \"2s\"\nescalate_to = [\"oncall\"]\n";
+    let home = Home::new(&cfg);
+    let mut w = home.watch();
+    let start = Instant::now();
+    let outbox = loop {
+        let o = home.outbox();
+        let escalated = o
+            .iter()
+            .filter(|e| e["event"] == "finding.escalated")
+            .count();
+        let matched = o.iter().filter(|e| e["event"] == "finding.matched").count();
+        let busy = o
+            .iter()
+            .any(|e| matches!(e["state"].as_str(), Some("pending" | "sending")));
+        if matched > 0 && escalated == matched && !busy {
+            break o;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{matched} matched, {escalated} escalated"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    // A few more seconds: nothing is escalated twice.
+    std::thread::sleep(Duration::from_secs(3));
+    term(&mut w);
+    assert!(wait_exit(&mut w, Duration::from_secs(25)).success());
+    let escalations: Vec<&Value> = outbox
+        .iter()
+        .filter(|e| e["event"] == "finding.escalated")
+        .collect();
+    assert!(
+        escalations
+            .iter()
+            .all(|e| e["channel"] == "oncall" && e["state"] == "sent")
+    );
+    let again = home
+        .outbox()
+        .iter()
+        .filter(|e| e["event"] == "finding.escalated")
+        .count();
+    assert_eq!(again, escalations.len());
+    let incidents = rx.get("/_emu/notify/pagerduty/incidents").await["incidents"]
+        .as_array()
+        .cloned()
+        .unwrap();
+    assert_eq!(incidents.len(), escalations.len());
+    assert!(
+        incidents
+            .iter()
+            .all(|i| i["trigger_count"] == 1 && i["status"] == "triggered")
+    );
+}
