@@ -292,6 +292,8 @@ fn idle_bytes() {
             remediation: None,
             queue_view: None,
             paths: None,
+            notify: None,
+            notify_view: None,
         };
         let events = futures::stream::pending::<std::io::Result<crossterm::event::Event>>();
         let counter = count.clone();

@@ -102,6 +102,27 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Headless watcher: polls every source, evaluates the notification rules, sends,
+    /// escalates and tracks remediation, without a terminal. SIGTERM or Ctrl-C stops it
+    /// cleanly (sends in flight finish, unsent claims are given back).
+    Watch,
+    /// Notification channels and the outbox.
+    Notify {
+        #[command(subcommand)]
+        command: NotifyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Send a test message to a channel and print the result (Jira: checks the credentials
+    /// and the project, creates nothing; PagerDuty: a test alert, resolved at once).
+    Test { channel: String },
+    /// List the outbox: pending, sent and failed entries with the reason.
+    Outbox {
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
+    },
 }
 
 #[derive(Debug, Subcommand)]

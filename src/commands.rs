@@ -309,6 +309,18 @@ pub fn check_config(path: Option<&Path>, paths: &Paths) -> ExitCode {
             ));
         }
     }
+    if let Some(c) = &cfg {
+        // Channels' secrets: set environment variables, 0600 files.
+        let file = c.path.clone().unwrap_or_default();
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let mut problems = Vec::new();
+        crate::config::notify::check_secrets(&c.notify, &mut problems);
+        for (span, msg) in problems {
+            diags.push(crate::diag::Diagnostic::at_offset(
+                &file, &text, span.start, msg,
+            ));
+        }
+    }
     if let Some(c) = &cfg
         && c.remediation.enabled
     {
@@ -425,5 +437,7 @@ pub fn audit_verify(path: &Path, store: &Path, key: Option<&crate::audit::Key>) 
     ExitCode::SUCCESS
 }
 
+pub mod notify;
 pub mod queue;
 pub mod report;
+pub mod watch;

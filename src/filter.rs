@@ -378,6 +378,34 @@ impl Filter {
         self.terms.is_empty()
     }
 
+    /// Which finding classes (see [`class_of`]) pass every severity, workflow, record-state,
+    /// compliance and cloud term, and whether those are all the terms: a rules engine then
+    /// decides most findings with one table lookup.
+    pub fn class_table(&self) -> ClassTable {
+        let mut pass = vec![true; CLASSES];
+        let mut enums_only = true;
+        for t in &self.terms {
+            let Test::Enum(mask) = t.test else {
+                enums_only = false;
+                continue;
+            };
+            for (class, ok) in pass.iter_mut().enumerate() {
+                let (sev, wf, state, comp, cloud) = class_parts(class as u16);
+                let v = match t.field {
+                    Some(Field::Sev) => Some(sev),
+                    Some(Field::Workflow) => Some(wf),
+                    Some(Field::State) => Some(state),
+                    Some(Field::Cloud) => Some(cloud),
+                    _ => comp,
+                };
+                if v.is_some_and(|v| mask & bit(v) != 0) == t.negate {
+                    *ok = false;
+                }
+            }
+        }
+        ClassTable { pass, enums_only }
+    }
+
     /// True when everything `self` matches is also matched by `previous` (the user typed
     /// more), so a caller may re-filter `previous`'s results instead of every finding: a full
     /// free-text scan of 100k findings is bound by memory bandwidth, ~20 ms.
@@ -386,6 +414,44 @@ impl Filter {
             .terms
             .iter()
             .all(|p| self.terms.iter().any(|t| t.implies(p)))
+    }
+}
+
+/// Findings by (severity, workflow, record state, compliance or none, cloud).
+pub const CLASSES: usize = 5 * 4 * 2 * 5 * 4;
+
+/// A finding's class: its enum fields packed into one number below [`CLASSES`].
+pub fn class_of(f: &Finding) -> u16 {
+    let comp = f.compliance.map_or(0, |c| c as u16 + 1);
+    (((f.severity as u16 * 4 + f.workflow as u16) * 2 + f.record_state as u16) * 5 + comp) * 4
+        + f.cloud as u16
+}
+
+fn class_parts(class: u16) -> (u8, u8, u8, Option<u8>, u8) {
+    let cloud = (class % 4) as u8;
+    let rest = class / 4;
+    let comp = (rest % 5) as u8;
+    let rest = rest / 5;
+    let state = (rest % 2) as u8;
+    let rest = rest / 2;
+    let wf = (rest % 4) as u8;
+    let sev = (rest / 4) as u8;
+    (sev, wf, state, comp.checked_sub(1), cloud)
+}
+
+/// See [`Filter::class_table`].
+#[derive(Debug, Clone)]
+pub struct ClassTable {
+    pub pass: Vec<bool>,
+    /// Every term is an enum test: `pass` is the whole answer.
+    pub enums_only: bool,
+}
+
+impl ClassTable {
+    /// The filter's answer for `f` (`filter` is the filter this table came from).
+    #[inline]
+    pub fn matches(&self, filter: &Filter, class: u16, f: &Finding, now_ms: i64) -> bool {
+        self.pass[usize::from(class)] && (self.enums_only || filter.matches(f, now_ms))
     }
 }
 

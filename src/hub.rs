@@ -56,6 +56,10 @@ pub struct Snapshot {
     pub sources: Arc<Vec<SourceStatus>>,
     /// Ids changed by the latest batch of events (row highlight).
     pub changed: Arc<HashSet<String>>,
+    /// The changed findings themselves (the notification rules evaluate only these).
+    pub changed_findings: Arc<Vec<Arc<Finding>>>,
+    /// Ids removed by the latest batch (no longer returned by their source).
+    pub gone: Arc<HashSet<String>>,
     /// Ids first seen in the latest batch, from sources past their first full sync (what
     /// "+N new" counts; the first sync of a source is not news).
     pub arrived: Arc<HashSet<String>>,
@@ -108,6 +112,7 @@ pub struct Hub {
     sources: BTreeMap<String, SourceStatus>,
     changed: HashSet<String>,
     arrived: HashSet<String>,
+    gone: HashSet<String>,
     skipped: u64,
     last_skip_reason: Option<String>,
     store_error: Option<String>,
@@ -181,6 +186,7 @@ impl Hub {
             sources,
             changed: HashSet::new(),
             arrived: HashSet::new(),
+            gone: HashSet::new(),
             skipped,
             last_skip_reason: None,
             store_error,
@@ -402,7 +408,9 @@ impl Hub {
                         .collect();
                     for id in &gone {
                         self.findings.remove(id.as_str());
+                        self.changed.remove(id);
                     }
+                    self.gone.extend(gone.iter().cloned());
                     if let Some(store) = self.store.as_mut() {
                         let r = store.remove(&gone);
                         self.store_result(r);
@@ -520,10 +528,19 @@ impl Hub {
             })
             .collect();
         let last_ok = sources.iter().filter_map(|s| s.health.last_ok).max();
+        let changed_findings = self
+            .changed
+            .iter()
+            .filter_map(|id| self.findings.get(id.as_str()).map(|b| b.0.clone()))
+            .collect();
+        // A finding that came back in this batch is not gone.
+        self.gone.retain(|id| !self.findings.contains(id.as_str()));
         let snap = Snapshot {
             version: self.version,
             findings: Arc::new(self.findings.iter().map(|b| b.0.clone()).collect()),
             sources: Arc::new(sources),
+            changed_findings: Arc::new(changed_findings),
+            gone: Arc::new(std::mem::take(&mut self.gone)),
             changed: Arc::new(std::mem::take(&mut self.changed)),
             arrived: Arc::new(std::mem::take(&mut self.arrived)),
             skipped: self.skipped,

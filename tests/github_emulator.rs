@@ -225,6 +225,8 @@ fn ctx(
         remediation: None,
         queue_view: None,
         paths: None,
+        notify: None,
+        notify_view: None,
     };
     (ctx, rx)
 }

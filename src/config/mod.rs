@@ -7,6 +7,7 @@ use toml::Spanned;
 
 use crate::diag::{Diagnostic, Diagnostics};
 
+pub mod notify;
 pub mod regions;
 mod sources;
 
@@ -38,6 +39,9 @@ pub struct Config {
     pub remediation: RemediationConfig,
     #[serde(default)]
     pub posture: PostureConfig,
+    /// Notifications, tickets and escalation: channels and rules.
+    #[serde(default)]
+    pub notify: notify::NotifyConfig,
     /// Names people use for accounts, subscriptions and projects: `"111111111111" = "prod"`.
     #[serde(default)]
     pub accounts: std::collections::BTreeMap<String, String>,
@@ -457,6 +461,7 @@ impl Config {
         if let Err(e) = crate::filter::Filter::parse(self.ui.alert.get_ref()) {
             problems.push((self.ui.alert.span(), format!("alert: {e}")));
         }
+        notify::check(&self.notify, text, &mut problems);
         for (span, msg) in problems {
             at(span, msg);
         }

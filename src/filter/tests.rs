@@ -288,3 +288,50 @@ fn cloud_and_code_tokens() {
         "cloud:azure cwe:2024-3094"
     );
 }
+
+#[test]
+fn class_tables_agree_with_matching() {
+    use crate::model::{Cloud, ComplianceStatus, RecordState};
+    for text in [
+        "sev:critical wf:new",
+        "sev:>=high -wf:resolved",
+        "state:archived",
+        "comp:failed cloud:aws",
+        "-comp:passed",
+        "sev:critical control:S3.*",
+        "",
+    ] {
+        let filter = Filter::parse(text).unwrap();
+        let table = filter.class_table();
+        for (n, sev) in Severity::ALL.into_iter().enumerate() {
+            for wf in Workflow::ALL {
+                for state in [RecordState::Active, RecordState::Archived] {
+                    for comp in [
+                        None,
+                        Some(ComplianceStatus::Passed),
+                        Some(ComplianceStatus::Failed),
+                    ] {
+                        for cloud in [Cloud::Aws, Cloud::Gcp] {
+                            let mut f = crate::sources::memory::sample_finding(n * 10, 0);
+                            (
+                                f.severity,
+                                f.workflow,
+                                f.record_state,
+                                f.compliance,
+                                f.cloud,
+                            ) = (sev, wf, state, comp, cloud);
+                            let class = super::class_of(&f);
+                            assert!(usize::from(class) < super::CLASSES);
+                            assert_eq!(
+                                table.matches(&filter, class, &f, 0),
+                                filter.matches(&f, 0),
+                                "{text} {sev:?} {wf:?} {state:?} {comp:?} {cloud:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(table.enums_only, !text.contains("control"), "{text}");
+    }
+}

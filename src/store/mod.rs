@@ -90,6 +90,75 @@ const MIGRATIONS: &[&str] = &[
         updated_by TEXT NOT NULL,
         updated_at INTEGER NOT NULL
     );",
+    // 6: notifications: the outbox (one row per message to a channel, leased while sent),
+    // the items already enqueued (rule × event × finding × version × channel), rule state
+    // (matches, open notifications, escalation deadlines), per-channel pacing, tickets
+    "CREATE TABLE notify_outbox (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        raw_key TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        rule TEXT,
+        event TEXT NOT NULL,
+        finding_id TEXT,
+        message TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before INTEGER NOT NULL,
+        lease_owner TEXT,
+        lease_until INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        sent_at INTEGER,
+        last_error TEXT,
+        reference TEXT
+    );
+    CREATE INDEX notify_outbox_due ON notify_outbox(state, not_before);
+    CREATE INDEX notify_outbox_finding ON notify_outbox(finding_id);
+    CREATE TABLE notify_items (
+        item_key TEXT PRIMARY KEY,
+        entry_id INTEGER NOT NULL,
+        at INTEGER NOT NULL
+    );
+    CREATE TABLE notify_rules (
+        rule TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        baselined_at INTEGER
+    );
+    CREATE TABLE notify_state (
+        rule TEXT NOT NULL,
+        finding_id TEXT NOT NULL,
+        matched INTEGER NOT NULL,
+        open INTEGER NOT NULL,
+        version TEXT NOT NULL,
+        matched_at INTEGER NOT NULL,
+        escalate_at INTEGER,
+        PRIMARY KEY (rule, finding_id)
+    );
+    CREATE INDEX notify_state_deadline ON notify_state(escalate_at);
+    CREATE TABLE notify_channels (
+        channel TEXT PRIMARY KEY,
+        next_at INTEGER NOT NULL DEFAULT 0,
+        paused_until INTEGER NOT NULL DEFAULT 0,
+        pause_reason TEXT
+    );
+    CREATE TABLE notify_sources (
+        source TEXT PRIMARY KEY,
+        since INTEGER NOT NULL
+    );
+    CREATE TABLE notify_cursor (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );
+    CREATE TABLE notify_tickets (
+        finding_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        issue_key TEXT NOT NULL,
+        url TEXT,
+        created_at INTEGER NOT NULL,
+        resolved_at INTEGER,
+        PRIMARY KEY (finding_id, channel)
+    );",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -87,6 +87,9 @@ pub enum Overlay {
     Menu(Menu),
     /// Typing what to search for in the detail.
     Search(TextArea<'static>),
+    Ticket(Box<super::notify_dialogs::TicketDialog>),
+    Notify(Box<super::notify_dialogs::NotifyDialog>),
+    Outbox(Box<super::notify_dialogs::OutboxDialog>),
 }
 
 /// What a menu entry copies.
@@ -126,6 +129,8 @@ pub struct Options {
     pub alert: Option<Filter>,
     /// How the alert is raised (bell, OSC 9 desktop notification, both).
     pub alert_with: crate::config::AlertWith,
+    /// Notification channels, and whether the service runs here.
+    pub notify: NotifyOptions,
 }
 
 pub struct App {
@@ -186,6 +191,10 @@ pub struct App {
     /// While frozen: ids changed and ids arrived in the snapshots held back.
     pub held_changed: HashSet<String>,
     pub held_arrived: HashSet<String>,
+    /// The notifications view is showing, its outbox, and the selected entry.
+    pub notify_view: bool,
+    pub notify: Arc<crate::notify::View>,
+    pub notify_selected: usize,
 }
 
 /// Where the posture view is.
@@ -250,6 +259,9 @@ impl App {
             view_name: None,
             held_changed: HashSet::new(),
             held_arrived: HashSet::new(),
+            notify_view: false,
+            notify: Arc::default(),
+            notify_selected: 0,
         };
         // A screen reader's row must not move under it: live updates are held (f applies);
         // and it reads text, so every symbol is its ASCII form (no box drawing, no blocks).
@@ -362,6 +374,10 @@ impl App {
                 self.on_remediation_reply(reply);
                 self.dirty = true;
             }
+            Msg::Notify(view) => {
+                self.on_notify_view(view);
+                self.dirty = true;
+            }
         }
         if self.quit {
             fx.push(Effect::Quit);
@@ -385,6 +401,9 @@ impl App {
             Overlay::CancelItem(d) => return self.cancel_key(d, key, fx),
             Overlay::Menu(m) => return self.menu_key(m, key, fx),
             Overlay::Search(ta) => return self.search_key(ta, key),
+            Overlay::Ticket(d) => return self.ticket_key(d, key, fx),
+            Overlay::Notify(d) => return self.notify_key(d, key, fx),
+            Overlay::Outbox(d) => return self.outbox_key(d, key, fx),
             Overlay::Help { scroll } => {
                 // Scrolling stops at the last line: the box never shows emptiness.
                 let rect = super::views::overlays::help_rect(ratatui::layout::Rect::new(
@@ -451,6 +470,9 @@ impl App {
             return;
         }
         if self.queue_view && self.queue_action(action) {
+            return;
+        }
+        if self.notify_view && self.notifications_action(action) {
             return;
         }
         if self.posture.open && self.posture_action(action) {
@@ -621,13 +643,23 @@ impl App {
             Action::Queue => {
                 self.queue_view = !self.queue_view;
                 self.posture.open = false;
+                self.notify_view = false;
                 self.detail = None;
             }
             Action::Posture => {
                 self.posture.open = !self.posture.open;
                 self.queue_view = false;
+                self.notify_view = false;
                 self.detail = None;
             }
+            Action::Notifications => {
+                self.notify_view = !self.notify_view;
+                self.queue_view = false;
+                self.posture.open = false;
+                self.detail = None;
+            }
+            Action::Ticket => self.open_ticket(),
+            Action::Notify => self.open_notify(),
             Action::Decide | Action::CancelItem => {
                 self.info("open the queue (Q) to decide on an item")
             }
@@ -678,8 +710,11 @@ mod views;
 
 pub use rows::Row;
 mod msg;
+mod notify;
 mod posture;
 mod remediation;
+
+pub use notify::NotifyOptions;
 
 pub use posture::{TABS, WINDOWS};
 pub use remediation::QueueRow;

@@ -82,6 +82,9 @@ actions! {
     Posture "posture" "Views" "Show or hide the posture view (scores, breakdowns, trends, statistics)";
     NextNew "next_new" "Findings" "Jump to the next finding that arrived since you looked";
     GroupBy "group_by" "Views" "Group by control, resource, account, region, product, cloud, title, severity, none";
+    Ticket "ticket" "Findings" "Create a ticket (Jira) for the selected or marked findings (a preview first)";
+    Notify "notify" "Findings" "Send a one-off notification about the selected or marked findings to a channel";
+    Notifications "notifications" "Views" "Show or hide the notifications view (outbox: retry, discard; rules and their matches)";
 }
 
 /// A keymap name, action name or key that does not parse.

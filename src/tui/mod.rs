@@ -4,6 +4,7 @@ pub mod app;
 pub mod color;
 pub mod dialogs;
 pub mod keymap;
+pub mod notify_dialogs;
 pub mod rem_dialogs;
 pub mod run;
 pub mod table;

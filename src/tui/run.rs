@@ -33,6 +33,10 @@ pub struct EffectContext {
     pub queue_view: Option<watch::Receiver<Arc<crate::remediation::service::QueueView>>>,
     /// Where views are saved and exports written.
     pub paths: Option<crate::config::Paths>,
+    /// The notification service (tickets, one-off notifications, retry, discard), when it
+    /// runs, and its view of the outbox.
+    pub notify: Option<mpsc::Sender<crate::notify::service::Request>>,
+    pub notify_view: Option<watch::Receiver<Arc<crate::notify::View>>>,
 }
 
 /// Frame budget: at most ~30 draws per second however fast events arrive.
@@ -56,6 +60,8 @@ where
     let mut queue_rx = ctx.queue_view.clone();
     let mut hub_alive = true;
     let mut queue_alive = queue_rx.is_some();
+    let mut notify_rx = ctx.notify_view.clone();
+    let mut notify_alive = notify_rx.is_some();
     let (fx_tx, fx_rx) = mpsc::channel::<Effect>(64);
     let effects = tokio::spawn(run_effects(fx_rx, msg_tx.clone(), ctx));
     let size = terminal.size()?;
@@ -105,6 +111,15 @@ where
                         effects_out = app.update(Msg::Queue(v));
                     }
                     Err(_) => queue_alive = false,
+                }
+            }
+            changed = async { notify_rx.as_mut().expect("guarded").changed().await }, if notify_alive => {
+                match changed {
+                    Ok(()) => {
+                        let v = notify_rx.as_mut().expect("guarded").borrow_and_update().clone();
+                        effects_out = app.update(Msg::Notify(v));
+                    }
+                    Err(_) => notify_alive = false,
                 }
             }
             _ = clock.tick() => effects_out = app.update(Msg::Tick(now_ms())),
@@ -192,6 +207,26 @@ async fn run_effects(mut rx: mpsc::Receiver<Effect>, tx: mpsc::Sender<Msg>, ctx:
                     {
                         let _ = tx.send(Msg::Remediation(reply)).await;
                     }
+                });
+            }
+            Effect::Notify(cmd) => {
+                let Some(service) = ctx.notify.clone() else {
+                    let _ = tx
+                        .send(Msg::Done(Err("notifications are off".into())))
+                        .await;
+                    continue;
+                };
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let (reply_tx, reply_rx) = oneshot::channel();
+                    let msg = if service.send((cmd, reply_tx)).await.is_err() {
+                        Err("the notification service stopped".to_string())
+                    } else {
+                        reply_rx.await.unwrap_or_else(|_| {
+                            Err("no answer from the notification service".into())
+                        })
+                    };
+                    let _ = tx.send(Msg::Done(msg)).await;
                 });
             }
             Effect::Copy(text) => copy_osc52(&text),

@@ -40,6 +40,8 @@ pub enum Msg {
     Done(Result<String, String>),
     /// A view was saved: the app lists it from now on.
     ViewSaved(crate::query::views::View),
+    /// A new picture of the notifications outbox, rules and tickets.
+    Notify(Arc<crate::notify::View>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,5 +76,7 @@ pub enum Effect {
     },
     /// Save a named view in `views.toml`.
     SaveView(crate::query::views::View),
+    /// A ticket, a one-off notification, a retry or a discard (the notification service).
+    Notify(crate::notify::Command),
     Quit,
 }

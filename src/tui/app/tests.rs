@@ -100,6 +100,7 @@ fn app_with(depth: ColorDepth, w: u16, h: u16) -> App {
         approver_note: None,
         alert: Some(crate::filter::Filter::parse("sev:critical").unwrap()),
         alert_with: crate::config::AlertWith::Bell,
+        notify: NotifyOptions::default(),
     };
     let mut app = App::new(opts, theme, keymap, snapshot(HealthState::Ok, None), NOW);
     app.update(Msg::Resize(w, h));
@@ -323,7 +324,7 @@ fn detail_tabs_scroll_and_raw_json() {
 
 #[test]
 fn help_is_generated_from_the_keymap() {
-    let mut app = app_with(ColorDepth::TrueColor, 100, 40);
+    let mut app = app_with(ColorDepth::TrueColor, 100, 48);
     key(&mut app, KeyCode::Char('?'));
     let s = screen(&app);
     insta::assert_snapshot!("help", s);
@@ -531,6 +532,7 @@ fn selection_stays_on_top_while_data_streams_in_until_the_user_moves() {
 
 mod detail_ui;
 mod github_ui;
+mod notify_ui;
 mod posture_ui;
 mod remediation_ui;
 mod sources_ui;

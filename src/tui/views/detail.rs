@@ -63,7 +63,11 @@ fn labelled(rows: &mut Vec<(String, String)>, label: &str, value: &str, width: u
 }
 
 /// (label, value) lines of the summary tab, already wrapped to `width`.
-fn summary(f: &Finding, width: usize) -> Vec<(String, String)> {
+fn summary(
+    f: &Finding,
+    tickets: Option<&Vec<(String, String, bool)>>,
+    width: usize,
+) -> Vec<(String, String)> {
     let mut rows: Vec<(String, String)> = Vec::new();
     let mut add = |label: &str, value: &str| labelled(&mut rows, label, value, width);
     let opt = |o: Option<i64>| o.map(format_rfc3339).unwrap_or_else(|| "-".into());
@@ -74,6 +78,18 @@ fn summary(f: &Finding, width: usize) -> Vec<(String, String)> {
         .unwrap_or_default();
     add("Severity", &format!("{}{norm}", f.severity.as_str()));
     add("Workflow", f.workflow.as_str());
+    if let Some(t) = tickets.filter(|t| !t.is_empty()) {
+        let list: Vec<String> = t
+            .iter()
+            .map(|(ch, key, resolved)| {
+                format!(
+                    "{key} ({ch}{})",
+                    if *resolved { ", moved to done" } else { "" }
+                )
+            })
+            .collect();
+        add("Ticket", &list.join(", "));
+    }
     add("Record state", f.record_state.as_str());
     add("Compliance", f.compliance.map_or("-", |c| c.as_str()));
     add("Cloud", f.cloud.short());
@@ -213,7 +229,7 @@ fn timeline_lines(app: &App, d: &Detail, f: &Finding, width: usize) -> Vec<(Stri
 /// scrolled and searched.
 pub fn tab_lines(app: &App, d: &Detail, f: &Finding, width: usize) -> Vec<(String, String)> {
     match d.tab {
-        DetailTab::Summary => summary(f, width),
+        DetailTab::Summary => summary(f, app.notify.tickets.get(&f.id), width),
         DetailTab::Resources => resources(f, width),
         DetailTab::Timeline => timeline_lines(app, d, f, width),
         DetailTab::Raw => raw_lines(d),

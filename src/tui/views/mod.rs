@@ -3,6 +3,8 @@
 
 pub mod detail;
 mod findings;
+mod notifications;
+mod notify_overlays;
 pub mod overlays;
 mod posture;
 mod queue;
@@ -51,6 +53,7 @@ pub fn render(frame: &mut Frame, app: &App) {
         (Some(_), _, _) => detail::render(main, buf, app),
         (None, true, _) => queue::render(main, buf, app),
         (None, false, true) => posture::render(main, buf, app),
+        (None, false, false) if app.notify_view => notifications::render(main, buf, app),
         (None, false, false) => findings::render(main, buf, app),
     }
     status_bar(status, buf, app);
@@ -195,6 +198,19 @@ fn top_bar(area: Rect, buf: &mut Buffer, app: &App) {
             .count();
         spans.push(Span::styled(
             format!(" QUEUE ({waiting} awaiting decision) "),
+            t.style("frozen.badge"),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    if app.notify_view {
+        let c = &app.notify.counts;
+        use crate::notify::outbox::State;
+        spans.push(Span::styled(
+            format!(
+                " NOTIFICATIONS ({} pending, {} failed) ",
+                c.get(&State::Pending).unwrap_or(&0) + c.get(&State::Sending).unwrap_or(&0),
+                c.get(&State::Failed).unwrap_or(&0)
+            ),
             t.style("frozen.badge"),
         ));
         spans.push(Span::raw(" "));
@@ -373,6 +389,14 @@ fn hints(app: &App) -> Line<'static> {
             (Decide, "decide"),
             (CancelItem, "cancel item"),
             (Queue, "findings"),
+            (Help, "help"),
+        ]
+    } else if app.notify_view {
+        &[
+            (Back, "back"),
+            (Open, "retry / discard"),
+            (MoveDown, "move"),
+            (Notifications, "findings"),
             (Help, "help"),
         ]
     } else if app.detail.is_some() {

@@ -168,6 +168,9 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
         Overlay::Preview(_) | Overlay::Decision(_) | Overlay::CancelItem(_) => {
             super::rem_overlays::render(frame, app)
         }
+        Overlay::Ticket(_) | Overlay::Notify(_) | Overlay::Outbox(_) => {
+            super::notify_overlays::render(frame, app)
+        }
         Overlay::Filter(ta) | Overlay::Search(ta) => {
             let rect = Rect {
                 x: area.x,

@@ -50,7 +50,13 @@ fn rows(app: &App, lines: &[(String, String)], width: u16) -> Vec<Line<'static>>
 
 /// Renders `lines` from `scroll` (clamped) into `area`; when they do not fit, the last row
 /// says how many lines are above and below and which keys scroll.
-fn info_panel(buf: &mut Buffer, area: Rect, app: &App, lines: &[(String, String)], scroll: u16) {
+pub(super) fn info_panel(
+    buf: &mut Buffer,
+    area: Rect,
+    app: &App,
+    lines: &[(String, String)],
+    scroll: u16,
+) {
     if area.height == 0 {
         return;
     }
@@ -88,7 +94,14 @@ fn info_panel(buf: &mut Buffer, area: Rect, app: &App, lines: &[(String, String)
     );
 }
 
-fn options(buf: &mut Buffer, app: &App, x: u16, y: u16, labels: &[(&str, bool)], focused: bool) {
+pub(super) fn options(
+    buf: &mut Buffer,
+    app: &App,
+    x: u16,
+    y: u16,
+    labels: &[(&str, bool)],
+    focused: bool,
+) {
     let t = &app.theme;
     let mut x = x;
     for (n, (label, on)) in labels.iter().enumerate() {
