@@ -9,7 +9,7 @@ use crate::cli::Format;
 use crate::config::{Config, Paths};
 use crate::filter::Filter;
 use crate::model::{Finding, RecordState, now_ms};
-use crate::poller::fetch_all;
+use crate::poller::fetch_all_observed;
 use crate::query::{self as table, Column, Sort};
 use crate::sanitize;
 use crate::sources::Query;
@@ -65,20 +65,35 @@ pub async fn findings(
             return ExitCode::from(1);
         }
     };
-    let query = Query::Full { include_archived };
+    if let Some(n) = &setup.notice {
+        for line in n.lines() {
+            eprintln!("agent-hubble: {}", sanitize::line(line));
+        }
+    }
+    let query = Query::full(include_archived);
+    let reads = progress::Reads::new(setup.sources.iter().map(|s| s.info().key.clone()));
     let tasks: Vec<_> = setup
         .sources
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
             let s = s.clone();
             let q = query.clone();
-            tokio::spawn(async move { (s.info().key.clone(), fetch_all(s.as_ref(), &q).await) })
+            let reads = reads.clone();
+            tokio::spawn(async move {
+                let r =
+                    fetch_all_observed(s.as_ref(), &q, |pages, n| reads.page(i, pages, n)).await;
+                reads.done(i);
+                (s.info().key.clone(), r)
+            })
         })
         .collect();
+    // Progress on stderr while a read takes longer than a couple of seconds.
+    let ticker = reads.tick();
     let mut all: Vec<Arc<Finding>> = Vec::new();
     let mut failed = false;
     let mut seen = std::collections::HashSet::new();
-    for t in tasks {
+    for (i, t) in tasks.into_iter().enumerate() {
         let Ok((key, result)) = t.await else {
             failed = true;
             continue;
@@ -90,6 +105,9 @@ pub async fn findings(
                         "agent-hubble: {key}: skipped malformed finding: {}",
                         sanitize::line(s)
                     );
+                }
+                if let Some(line) = reads.summary(i) {
+                    eprintln!("agent-hubble: {line}");
                 }
                 all.extend(
                     items
@@ -104,6 +122,7 @@ pub async fn findings(
             }
         }
     }
+    ticker.abort();
     // Names people use (config `[accounts]`; the demo's own accounts).
     let mut names = cfg.accounts.clone();
     if setup.demo {
@@ -417,5 +436,6 @@ pub fn audit_verify(path: &Path, store: &Path, key: Option<&crate::audit::Key>) 
     ExitCode::SUCCESS
 }
 
+mod progress;
 pub mod queue;
 pub mod report;

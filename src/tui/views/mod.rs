@@ -7,6 +7,7 @@ pub mod overlays;
 mod posture;
 mod queue;
 mod rem_overlays;
+pub mod sync_progress;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -237,7 +238,7 @@ fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
         if let Some(a) = src.health.api.as_deref() {
             let short = if a.contains("v2") {
                 "v2"
-            } else if a == "auto" {
+            } else if a == "auto" || a.starts_with("auto,") {
                 "auto"
             } else {
                 "v1"
@@ -259,9 +260,11 @@ fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
             t.style("status.stale"),
         ));
     }
-    let last = match s.last_ok {
-        Some(ms) => format!(" {sep} last poll {} ago", format_age(app.now, ms)),
-        None => format!(" {sep} no poll completed yet"),
+    // While full reads run, their progress says more than the time of the last poll.
+    let last = match (sync_progress::status_segment(&s.sources), s.last_ok) {
+        (Some(sync), _) => format!(" {sep} {sync}"),
+        (None, Some(ms)) => format!(" {sep} last poll {} ago", format_age(app.now, ms)),
+        (None, None) => format!(" {sep} no poll completed yet"),
     };
     spans.push(Span::styled(last, t.style("statusbar")));
     Line::from(spans).render(line1, buf);

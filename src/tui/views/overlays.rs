@@ -289,6 +289,12 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
                         t.style("text.muted"),
                     ),
                 ]));
+                if let Some(p) = &s.health.progress {
+                    lines.push(Line::styled(
+                        format!("          {}", super::sync_progress::source_line(t, p)),
+                        t.style("dialog"),
+                    ));
+                }
                 if let Some(e) = &s.health.last_error {
                     lines.push(Line::styled(
                         format!("          {}", sanitize::bounded(e, 300)),
