@@ -72,6 +72,11 @@ pub async fn findings(
     }
     let query = Query::full(include_archived);
     let reads = progress::Reads::new(setup.sources.iter().map(|s| s.info().key.clone()));
+    // As in the console: at most [poll] max_concurrent reads at once (1,000 account × Region
+    // sources must not mean 1,000 connections), each source at its own rate limit.
+    let permits = Arc::new(tokio::sync::Semaphore::new(
+        (*cfg.poll.max_concurrent.get_ref()).max(1),
+    ));
     let tasks: Vec<_> = setup
         .sources
         .iter()
@@ -80,7 +85,9 @@ pub async fn findings(
             let s = s.clone();
             let q = query.clone();
             let reads = reads.clone();
+            let permits = permits.clone();
             tokio::spawn(async move {
+                let _permit = permits.acquire_owned().await.ok();
                 let r =
                     fetch_all_observed(s.as_ref(), &q, |pages, n| reads.page(i, pages, n)).await;
                 reads.done(i);
@@ -123,6 +130,9 @@ pub async fn findings(
         }
     }
     ticker.abort();
+    if let Some(line) = reads.total() {
+        eprintln!("agent-hubble: {line}");
+    }
     // Names people use (config `[accounts]`; the demo's own accounts).
     let mut names = cfg.accounts.clone();
     if setup.demo {

@@ -1,6 +1,7 @@
 //! Progress of the headless `findings` read, on stderr (stdout carries the findings): a line
-//! every couple of seconds while any source is still being read, then one summary line per
-//! source (pages, findings, time).
+//! every couple of seconds while any source is still being read, a summary line for each
+//! source whose read took that long (pages, findings, time), and a total line when the whole
+//! read did. A quick read prints nothing (1,000 sources must not mean 1,000 lines).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -85,11 +86,12 @@ impl Reads {
         ))
     }
 
-    /// "aws/prod/us-east-1: 12 pages, 1,130 findings in 4.1 s" for source `i`.
+    /// "aws/prod/us-east-1: 12 pages, 1,130 findings in 4.1 s" for source `i`, once done, if
+    /// its read took at least [`EVERY`].
     pub fn summary(&self, i: usize) -> Option<String> {
         let rows = self.rows.lock().expect("reads");
         let r = rows.get(i)?;
-        let took = r.done?.as_secs_f64();
+        let took = r.done.filter(|d| *d >= EVERY)?.as_secs_f64();
         Some(format!(
             "{}: {} page{}, {} finding{} in {took:.1} s",
             crate::sanitize::line(&r.key),
@@ -97,6 +99,29 @@ impl Reads {
             if r.pages == 1 { "" } else { "s" },
             grouped(r.findings as u64),
             if r.findings == 1 { "" } else { "s" },
+        ))
+    }
+
+    /// "read 12 sources: 130 pages, 12,345 findings in 41.0 s" once every source is done, if
+    /// that took at least [`EVERY`].
+    pub fn total(&self) -> Option<String> {
+        let rows = self.rows.lock().expect("reads");
+        let took = rows
+            .iter()
+            .map(|r| r.done)
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .max()
+            .filter(|d| *d >= EVERY)?;
+        let pages: u64 = rows.iter().map(|r| u64::from(r.pages)).sum();
+        let findings: u64 = rows.iter().map(|r| r.findings as u64).sum();
+        Some(format!(
+            "read {} source{}: {} pages, {} findings in {:.1} s",
+            rows.len(),
+            if rows.len() == 1 { "" } else { "s" },
+            grouped(pages),
+            grouped(findings),
+            took.as_secs_f64()
         ))
     }
 
@@ -121,6 +146,15 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn lines_while_reading_then_summaries() {
+        let quick = Reads::new(["q".to_string()]);
+        quick.page(0, 1, 5);
+        quick.done(0);
+        assert_eq!(
+            (quick.summary(0), quick.total()),
+            (None, None),
+            "quick reads are quiet"
+        );
+
         let reads = Reads::new(["a".to_string(), "b".to_string()]);
         reads.page(0, 3, 300);
         reads.page(1, 1, 1);
@@ -132,6 +166,7 @@ mod tests {
         reads.done(1);
         assert_eq!(reads.summary(1).unwrap(), "b: 1 page, 1 finding in 2.0 s");
         assert_eq!(reads.summary(0), None, "not done");
+        assert_eq!(reads.total(), None, "not done");
         reads.page(0, 120, 12_000);
         tokio::time::advance(Duration::from_secs(2)).await;
         reads.done(0);
@@ -139,6 +174,10 @@ mod tests {
         assert_eq!(
             reads.summary(0).unwrap(),
             "a: 120 pages, 12,000 findings in 4.0 s"
+        );
+        assert_eq!(
+            reads.total().unwrap(),
+            "read 2 sources: 121 pages, 12,001 findings in 4.0 s"
         );
     }
 }
