@@ -410,6 +410,50 @@ fn sources_child(n: usize, interval_secs: u64) {
     });
 }
 
+/// Runs in a fresh process: `n` Security Hub sources built the way setup builds them (SDK
+/// config loaded once, then per account × Region with its own assume-role provider and
+/// client; endpoint and static credentials from the environment, nothing is called).
+/// Prints "build_ms rss_mb".
+fn aws_sources_child(n: usize) {
+    use agent_hubble::sources::aws_securityhub::{
+        AwsTarget, SecurityHubSource, base_config, target_config,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let t0 = Instant::now();
+        let mut keep = Vec::with_capacity(n);
+        let mut shared = None;
+        for i in 0..n {
+            let t = AwsTarget {
+                name: format!("a{i:04}"),
+                region: "us-east-1".into(),
+                profile: None,
+                role_arn: Some(format!(
+                    "arn:aws:iam::{:012}:role/Audit",
+                    100_000_000_000u64 + i as u64
+                )),
+                external_id: None,
+                endpoint_url: Some("http://127.0.0.1:9".into()),
+                max_attempts: 1,
+            };
+            // As setup does: the SDK config loaded once, then per account × Region.
+            let shared = match &shared {
+                Some(c) => c,
+                None => shared.insert(base_config(&t).await),
+            };
+            let cfg = target_config(shared, &t).await;
+            keep.push(SecurityHubSource::new(&t.name, &t.region, &cfg));
+        }
+        let took = t0.elapsed();
+        println!("{} {:.1}", took.as_millis(), vm("VmRSS:"));
+        drop(keep);
+    });
+}
+
 fn idle_sources() {
     let exe = std::env::current_exe().unwrap();
     let measure = |n: usize, interval: u64| -> (f64, f64) {
@@ -438,6 +482,30 @@ fn idle_sources() {
         rss1000 - rss1,
         (rss1000 - rss1) * 1024.0 / 999.0
     );
+    let aws = |n: usize| -> (f64, f64) {
+        let out = std::process::Command::new(&exe)
+            .args(["--aws-sources-child", &n.to_string()])
+            .env("AWS_ACCESS_KEY_ID", "bench")
+            .env("AWS_SECRET_ACCESS_KEY", "bench")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut parts = text
+            .split_whitespace()
+            .map(|x| x.parse::<f64>().unwrap_or(f64::NAN));
+        (
+            parts.next().unwrap_or(f64::NAN),
+            parts.next().unwrap_or(f64::NAN),
+        )
+    };
+    let (ms1, aws1) = aws(1);
+    let (ms1000, aws1000) = aws(1000);
+    println!(
+        "1,000 Security Hub sources built (one role and client each, nothing called): {ms1000:.0} ms (1: {ms1:.0} ms), RSS {aws1000:.1} MB (+{:.1} MB over 1, {:.1} KB per source)",
+        aws1000 - aws1,
+        (aws1000 - aws1) * 1024.0 / 999.0
+    );
     let (busy, _) = measure(1000, 5);
     println!(
         "1,000 sources polled every 5 s (in-memory, 16 at a time): CPU {busy:.0} ms over 10 s ({:.1}%)",
@@ -454,6 +522,10 @@ fn main() {
         let n = args.get(i + 1).and_then(|x| x.parse().ok()).unwrap_or(1);
         let interval = args.get(i + 2).and_then(|x| x.parse().ok()).unwrap_or(3600);
         return sources_child(n, interval);
+    }
+    if let Some(i) = args.iter().position(|a| a == "--aws-sources-child") {
+        let n = args.get(i + 1).and_then(|x| x.parse().ok()).unwrap_or(1);
+        return aws_sources_child(n);
     }
     if args.iter().any(|a| a == "--idle-sources") {
         return idle_sources();

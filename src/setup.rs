@@ -13,7 +13,9 @@ use crate::sources::Source;
 use std::collections::HashMap;
 
 use crate::remediation::automation::{Automation, MemoryAutomation, SsmAutomation, Targets};
-use crate::sources::aws_securityhub::{AwsTarget, SecurityHubSource, sdk_config};
+use crate::sources::aws_securityhub::{
+    AwsTarget, SecurityHubSource, base_config, sdk_config, target_config,
+};
 use crate::sources::demo::DemoFleet;
 
 pub struct Setup {
@@ -44,6 +46,7 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
         let mut base = None;
         let mut controls = None;
         let mut notices = Vec::new();
+        let mut loaded = HashMap::new();
         for a in &cfg.aws {
             let target = |region: &str| AwsTarget {
                 name: a.name.get_ref().clone(),
@@ -63,16 +66,20 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
             let (regions, aggregator) = aws_regions(a, &listed, &target, &mut notices).await;
             for region in regions {
                 let t = target(&region);
-                if base.is_none() {
-                    base = Some(
-                        sdk_config(&AwsTarget {
-                            role_arn: None,
-                            ..t.clone()
-                        })
-                        .await,
-                    );
+                // Loaded once per profile and endpoint, not per account × Region.
+                let key = (t.profile.clone(), t.endpoint_url.clone());
+                if !loaded.contains_key(&key) {
+                    loaded.insert(key.clone(), base_config(&t).await);
                 }
-                let sdk = sdk_config(&t).await;
+                let shared = &loaded[&key];
+                if base.is_none() {
+                    let t = AwsTarget {
+                        role_arn: None,
+                        ..t.clone()
+                    };
+                    base = Some(target_config(shared, &t).await);
+                }
+                let sdk = target_config(shared, &t).await;
                 let source = SecurityHubSource::new(&t.name, &t.region, &sdk)
                     .with_api(a.api)
                     .with_aggregator(aggregator);

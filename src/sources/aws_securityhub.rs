@@ -46,6 +46,13 @@ pub struct AwsTarget {
 /// Loads SDK config the way the aws CLI does (profile, SSO, env, IMDS, `AWS_ENDPOINT_URL`),
 /// then assumes `role_arn` with STS when given. STS honours the same endpoint override.
 pub async fn sdk_config(t: &AwsTarget) -> SdkConfig {
+    target_config(&base_config(t).await, t).await
+}
+
+/// What [`sdk_config`] loads before Region and role: the same for every target with the same
+/// profile, endpoint and attempts, so setup loads it once for all of them. Loaded per account
+/// × Region it cost ~65 KB each (credential chain, HTTP client, caches): 1,000 sources +79 MB.
+pub async fn base_config(t: &AwsTarget) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(t.region.clone()))
         .retry_config(RetryConfig::adaptive().with_max_attempts(t.max_attempts.max(1)))
@@ -61,7 +68,16 @@ pub async fn sdk_config(t: &AwsTarget) -> SdkConfig {
     if let Some(url) = &t.endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    let base = loader.load().await;
+    loader.load().await
+}
+
+/// `base` (from [`base_config`] of a target with the same profile, endpoint and attempts) for
+/// `t`'s Region, assuming `t.role_arn` when given.
+pub async fn target_config(base: &SdkConfig, t: &AwsTarget) -> SdkConfig {
+    let base = base
+        .to_builder()
+        .region(Region::new(t.region.clone()))
+        .build();
     let Some(role) = &t.role_arn else {
         return base;
     };
