@@ -106,3 +106,38 @@ fn ascii_and_screen_reader_modes_have_no_block_characters() {
     assert!(s.contains("[######..............]"), "{s}");
     assert!(!s.contains('█') && !s.contains('░'), "{s}");
 }
+
+/// A thousand sources (an organisation without aggregation): the list pages and jumps to
+/// either end, and only the visible slice is laid out.
+#[test]
+fn a_thousand_sources_page_and_jump() {
+    let mut app = app_with(ColorDepth::TrueColor, 120, 30);
+    let mut s = (*app.snapshot).clone();
+    let proto = s.sources[0].clone();
+    s.sources = Arc::new(
+        (0..1000)
+            .map(|i| {
+                let mut src = proto.clone();
+                src.info.key = format!("aws/acct-{i:04}/us-east-1");
+                src
+            })
+            .collect(),
+    );
+    app.update(Msg::Snapshot(Arc::new(s)));
+    open_sources(&mut app);
+    assert!(screen(&app).contains("aws/acct-0000/us-east-1"));
+    key(&mut app, KeyCode::PageDown);
+    let s = screen(&app);
+    assert!(
+        !s.contains("aws/acct-0000/") && s.contains("aws/acct-0025/"),
+        "{s}"
+    );
+    key(&mut app, KeyCode::End);
+    let s = screen(&app);
+    assert!(s.contains("aws/acct-0999/us-east-1"), "{s}");
+    // The last source is the last row: no scrolling past the end.
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(screen(&app), s);
+    key(&mut app, KeyCode::Home);
+    assert!(screen(&app).contains("aws/acct-0000/us-east-1"));
+}
