@@ -1,5 +1,6 @@
 //! Budget checks that criterion does not express: render p99, peak RSS holding 100k
-//! findings, and bytes written to the terminal while idle. Prints one line per number.
+//! findings, bytes written to the terminal while idle, and the idle cost (CPU time, RSS) of
+//! 1,000 sources against 1. Prints one line per number.
 //!
 //!   cargo bench --bench budgets
 
@@ -347,9 +348,189 @@ fn report_100k() {
     );
 }
 
+/// CPU time (user + system) of this process so far, from /proc/self/stat (clock ticks).
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at field 3.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+    // CLK_TCK is 100 on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
+/// Runs in a fresh process: `n` in-memory sources (one finding each) on the real poller and
+/// hub (in-memory store), polled every `interval_secs`. Once every source has completed its
+/// first sync, measures CPU time over a 10 s window; prints "cpu_ms rss_mb".
+fn sources_child(n: usize, interval_secs: u64) {
+    use agent_hubble::poller::{Poller, Resume, Settings};
+    use agent_hubble::sources::Source;
+    use agent_hubble::sources::memory::{MemorySource, sample_finding};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let sources: Vec<Arc<dyn Source>> = (0..n)
+            .map(|i| {
+                let s = MemorySource::new(&format!("bench/{i:04}"));
+                s.put(sample_finding(i, agent_hubble::model::now_ms() - 3_600_000));
+                Arc::new(s) as Arc<dyn Source>
+            })
+            .collect();
+        let infos: Vec<SourceInfo> = sources.iter().map(|s| s.info().clone()).collect();
+        let store = agent_hubble::store::Store::in_memory().unwrap();
+        let (hub, mut snaps) = Hub::new(Some(store), &infos);
+        let (hub_tx, hub_rx) = tokio::sync::mpsc::channel::<HubInput>(256);
+        let _hub = hub.spawn(hub_rx);
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let settings = Settings {
+            interval: Duration::from_secs(interval_secs),
+            ..Settings::default()
+        };
+        let poller = Poller::spawn(sources, |_| Resume::default(), settings, tx);
+        tokio::spawn(async move {
+            while let Some(ev) = rx.recv().await {
+                if hub_tx.send(HubInput::Source(ev)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        while snaps.borrow_and_update().stale_sources() > 0 {
+            snaps.changed().await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let cpu = cpu_time();
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let used = cpu_time() - cpu;
+        println!("{} {:.1}", used.as_millis(), vm("VmRSS:"));
+        poller.shutdown();
+    });
+}
+
+/// Runs in a fresh process: `n` Security Hub sources built the way setup builds them (SDK
+/// config loaded once, then per account × Region with its own assume-role provider and
+/// client; endpoint and static credentials from the environment, nothing is called).
+/// Prints "build_ms rss_mb".
+fn aws_sources_child(n: usize) {
+    use agent_hubble::sources::aws_securityhub::{
+        AwsTarget, SecurityHubSource, base_config, target_config,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let t0 = Instant::now();
+        let mut keep = Vec::with_capacity(n);
+        let mut shared = None;
+        for i in 0..n {
+            let t = AwsTarget {
+                name: format!("a{i:04}"),
+                region: "us-east-1".into(),
+                profile: None,
+                role_arn: Some(format!(
+                    "arn:aws:iam::{:012}:role/Audit",
+                    100_000_000_000u64 + i as u64
+                )),
+                external_id: None,
+                endpoint_url: Some("http://127.0.0.1:9".into()),
+                max_attempts: 1,
+            };
+            // As setup does: the SDK config loaded once, then per account × Region.
+            let shared = match &shared {
+                Some(c) => c,
+                None => shared.insert(base_config(&t).await),
+            };
+            let cfg = target_config(shared, &t).await;
+            keep.push(SecurityHubSource::new(&t.name, &t.region, &cfg));
+        }
+        let took = t0.elapsed();
+        println!("{} {:.1}", took.as_millis(), vm("VmRSS:"));
+        drop(keep);
+    });
+}
+
+fn idle_sources() {
+    let exe = std::env::current_exe().unwrap();
+    let measure = |n: usize, interval: u64| -> (f64, f64) {
+        let out = std::process::Command::new(&exe)
+            .args(["--sources-child", &n.to_string(), &interval.to_string()])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut parts = text
+            .split_whitespace()
+            .map(|x| x.parse::<f64>().unwrap_or(f64::NAN));
+        (
+            parts.next().unwrap_or(f64::NAN),
+            parts.next().unwrap_or(f64::NAN),
+        )
+    };
+    let (cpu1, rss1) = measure(1, 3600);
+    let (cpu1000, rss1000) = measure(1000, 3600);
+    println!(
+        "idle, 1 source: CPU {cpu1:.0} ms over 10 s ({:.2}%), RSS {rss1:.1} MB",
+        cpu1 / 100.0
+    );
+    println!(
+        "idle, 1,000 sources: CPU {cpu1000:.0} ms over 10 s ({:.2}%), RSS {rss1000:.1} MB (+{:.1} MB, {:.1} KB per source) (goal: CPU ≈ 0)",
+        cpu1000 / 100.0,
+        rss1000 - rss1,
+        (rss1000 - rss1) * 1024.0 / 999.0
+    );
+    let aws = |n: usize| -> (f64, f64) {
+        let out = std::process::Command::new(&exe)
+            .args(["--aws-sources-child", &n.to_string()])
+            .env("AWS_ACCESS_KEY_ID", "bench")
+            .env("AWS_SECRET_ACCESS_KEY", "bench")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut parts = text
+            .split_whitespace()
+            .map(|x| x.parse::<f64>().unwrap_or(f64::NAN));
+        (
+            parts.next().unwrap_or(f64::NAN),
+            parts.next().unwrap_or(f64::NAN),
+        )
+    };
+    let (ms1, aws1) = aws(1);
+    let (ms1000, aws1000) = aws(1000);
+    println!(
+        "1,000 Security Hub sources built (one role and client each, nothing called): {ms1000:.0} ms (1: {ms1:.0} ms), RSS {aws1000:.1} MB (+{:.1} MB over 1, {:.1} KB per source)",
+        aws1000 - aws1,
+        (aws1000 - aws1) * 1024.0 / 999.0
+    );
+    let (busy, _) = measure(1000, 5);
+    println!(
+        "1,000 sources polled every 5 s (in-memory, 16 at a time): CPU {busy:.0} ms over 10 s ({:.1}%)",
+        busy / 100.0
+    );
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--rss-child") {
         return rss_child();
+    }
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--sources-child") {
+        let n = args.get(i + 1).and_then(|x| x.parse().ok()).unwrap_or(1);
+        let interval = args.get(i + 2).and_then(|x| x.parse().ok()).unwrap_or(3600);
+        return sources_child(n, interval);
+    }
+    if let Some(i) = args.iter().position(|a| a == "--aws-sources-child") {
+        let n = args.get(i + 1).and_then(|x| x.parse().ok()).unwrap_or(1);
+        return aws_sources_child(n);
+    }
+    if args.iter().any(|a| a == "--idle-sources") {
+        return idle_sources();
     }
     // `cargo test --benches` runs bench binaries once; keep that quick.
     if std::env::args().any(|a| a == "--test" || a == "--list")
@@ -367,4 +548,5 @@ fn main() {
     peak_rss();
     report_100k();
     idle_bytes();
+    idle_sources();
 }

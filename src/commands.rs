@@ -9,7 +9,7 @@ use crate::cli::Format;
 use crate::config::{Config, Paths};
 use crate::filter::Filter;
 use crate::model::{Finding, RecordState, now_ms};
-use crate::poller::fetch_all;
+use crate::poller::fetch_all_observed;
 use crate::query::{self as table, Column, Sort};
 use crate::sanitize;
 use crate::sources::Query;
@@ -65,24 +65,43 @@ pub async fn findings(
             return ExitCode::from(1);
         }
     };
-    let query = Query::Full { include_archived };
+    if let Some(n) = &setup.notice {
+        for line in n.lines() {
+            eprintln!("agent-hubble: {}", sanitize::line(line));
+        }
+    }
+    let query = Query::full(include_archived);
+    let reads = progress::Reads::new(setup.sources.iter().map(|s| s.info().key.clone()));
+    // As in the console: at most [poll] max_concurrent reads at once (1,000 account × Region
+    // sources must not mean 1,000 connections), each source at its own rate limit.
+    let permits = Arc::new(tokio::sync::Semaphore::new(
+        (*cfg.poll.max_concurrent.get_ref()).max(1),
+    ));
     let tasks: Vec<_> = setup
         .sources
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
             let s = s.clone();
             let q = query.clone();
+            let reads = reads.clone();
+            let permits = permits.clone();
             tokio::spawn(async move {
-                let result = fetch_all(s.as_ref(), &q).await;
+                let _permit = permits.acquire_owned().await.ok();
+                let r =
+                    fetch_all_observed(s.as_ref(), &q, |pages, n| reads.page(i, pages, n)).await;
+                reads.done(i);
                 // A part that could not be read (a GitHub repository without access).
-                (s.info().key.clone(), result, s.partial_error())
+                (s.info().key.clone(), r, s.partial_error())
             })
         })
         .collect();
+    // Progress on stderr while a read takes longer than a couple of seconds.
+    let ticker = reads.tick();
     let mut all: Vec<Arc<Finding>> = Vec::new();
     let mut failed = false;
     let mut seen = std::collections::HashSet::new();
-    for t in tasks {
+    for (i, t) in tasks.into_iter().enumerate() {
         let Ok((key, result, partial)) = t.await else {
             failed = true;
             continue;
@@ -99,6 +118,9 @@ pub async fn findings(
                         sanitize::line(s)
                     );
                 }
+                if let Some(line) = reads.summary(i) {
+                    eprintln!("agent-hubble: {line}");
+                }
                 all.extend(
                     items
                         .into_iter()
@@ -111,6 +133,10 @@ pub async fn findings(
                 eprintln!("agent-hubble: {key}: {}", sanitize::line(&e.to_string()));
             }
         }
+    }
+    ticker.abort();
+    if let Some(line) = reads.total() {
+        eprintln!("agent-hubble: {line}");
     }
     // Names people use (config `[accounts]`; the demo's own accounts).
     let mut names = cfg.accounts.clone();
@@ -438,6 +464,7 @@ pub fn audit_verify(path: &Path, store: &Path, key: Option<&crate::audit::Key>) 
 }
 
 pub mod notify;
+mod progress;
 pub mod queue;
 pub mod report;
 pub mod watch;

@@ -129,6 +129,8 @@ pub struct Hub {
     /// Notes of findings whose provider cannot hold them, kept in the store.
     local_notes: HashMap<String, Note>,
     account_names: HashMap<String, crate::model::Text>,
+    /// Full reads in progress (marks, checkpoints): see `sync.rs`.
+    syncs: sync::Syncs,
 }
 
 /// Posture is O(findings): recomputed at most this often.
@@ -201,6 +203,7 @@ impl Hub {
             provider_scores: BTreeMap::new(),
             local_notes,
             account_names: HashMap::new(),
+            syncs: Default::default(),
         };
         hub.publish();
         (hub, rx)
@@ -365,6 +368,7 @@ impl Hub {
                     let r = store.upsert(&items);
                     self.store_result(r);
                 }
+                self.sync_upserted(&source, items.iter().map(|n| n.finding.id.as_str()));
                 self.insights_stale = true;
                 for n in items {
                     let mut f = n.finding;
@@ -415,6 +419,8 @@ impl Hub {
                         let r = store.remove(&gone);
                         self.store_result(r);
                     }
+                } else if kind != SyncKind::Incremental {
+                    self.sync_finished(&source, started_at);
                 }
                 if let Some(s) = self.sources.get_mut(&source)
                     && kind != SyncKind::Incremental
@@ -435,6 +441,16 @@ impl Hub {
                 }
                 true
             }
+            HubInput::Source(SourceEvent::SyncStarted {
+                source,
+                started_at,
+                resumed,
+                ..
+            }) => self.sync_started(source, started_at, resumed),
+            HubInput::Source(SourceEvent::Checkpoint { source, checkpoint }) => {
+                self.sync_checkpoint(&source, &checkpoint)
+            }
+            HubInput::Source(SourceEvent::Gone { source, ids }) => self.sync_gone(&source, ids),
             HubInput::Source(SourceEvent::Scores { source, scores }) => {
                 self.provider_scores.insert(source, scores);
                 self.insights_stale = true;
@@ -554,5 +570,6 @@ impl Hub {
     }
 }
 
+mod sync;
 #[cfg(test)]
 mod tests;

@@ -43,12 +43,7 @@ pub async fn start(cfg: &Config, paths: &Paths, setup: Setup) -> Live {
         .filter_map(|s| {
             let key = s.info().key.clone();
             let st = store.as_ref()?.source_state(&key).ok()?;
-            Some((
-                key,
-                Resume {
-                    watermark: st.watermark,
-                },
-            ))
+            Some((key, Resume::from_state(&st)))
         })
         .collect();
     let infos: Vec<_> = setup.sources.iter().map(|s| s.info().clone()).collect();

@@ -13,7 +13,9 @@ use crate::sources::Source;
 use std::collections::HashMap;
 
 use crate::remediation::automation::{Automation, MemoryAutomation, SsmAutomation, Targets};
-use crate::sources::aws_securityhub::{AwsTarget, SecurityHubSource, sdk_config};
+use crate::sources::aws_securityhub::{
+    AwsTarget, SecurityHubSource, base_config, sdk_config, target_config,
+};
 use crate::sources::demo::DemoFleet;
 
 pub struct Setup {
@@ -43,28 +45,44 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
         let mut automations: HashMap<String, Arc<dyn Automation>> = HashMap::new();
         let mut base = None;
         let mut controls = None;
+        let mut notices = Vec::new();
+        let mut loaded = HashMap::new();
         for a in &cfg.aws {
-            for region in a.regions.get_ref() {
-                let t = AwsTarget {
-                    name: a.name.get_ref().clone(),
-                    region: region.get_ref().clone(),
-                    profile: a.profile.clone(),
-                    role_arn: a.role_arn.as_ref().map(|r| r.get_ref().clone()),
-                    external_id: a.external_id.clone(),
-                    endpoint_url: a.endpoint_url.as_ref().map(|u| u.get_ref().clone()),
-                    max_attempts: cfg.poll.max_attempts,
-                };
-                if base.is_none() {
-                    base = Some(
-                        sdk_config(&AwsTarget {
-                            role_arn: None,
-                            ..t.clone()
-                        })
-                        .await,
-                    );
+            let target = |region: &str| AwsTarget {
+                name: a.name.get_ref().clone(),
+                region: region.to_string(),
+                profile: a.profile.clone(),
+                role_arn: a.role_arn.as_ref().map(|r| r.get_ref().clone()),
+                external_id: a.external_id.clone(),
+                endpoint_url: a.endpoint_url.as_ref().map(|u| u.get_ref().clone()),
+                max_attempts: cfg.poll.max_attempts,
+            };
+            let listed: Vec<String> = a
+                .regions
+                .get_ref()
+                .iter()
+                .map(|r| r.get_ref().clone())
+                .collect();
+            let (regions, aggregator) = aws_regions(a, &listed, &target, &mut notices).await;
+            for region in regions {
+                let t = target(&region);
+                // Loaded once per profile and endpoint, not per account × Region.
+                let key = (t.profile.clone(), t.endpoint_url.clone());
+                if !loaded.contains_key(&key) {
+                    loaded.insert(key.clone(), base_config(&t).await);
                 }
-                let sdk = sdk_config(&t).await;
-                let source = SecurityHubSource::new(&t.name, &t.region, &sdk).with_api(a.api);
+                let shared = &loaded[&key];
+                if base.is_none() {
+                    let t = AwsTarget {
+                        role_arn: None,
+                        ..t.clone()
+                    };
+                    base = Some(target_config(shared, &t).await);
+                }
+                let sdk = target_config(shared, &t).await;
+                let source = SecurityHubSource::new(&t.name, &t.region, &sdk)
+                    .with_api(a.api)
+                    .with_aggregator(aggregator);
                 automations.insert(
                     source.info().key.clone(),
                     Arc::new(SsmAutomation::new(&sdk)),
@@ -87,7 +105,7 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
             base,
             controls,
             demo: false,
-            notice: None,
+            notice: (!notices.is_empty()).then(|| notices.join("\n")),
         });
     }
     // No config: behave like the aws CLI (profile, SSO, env, IMDS; AWS_REGION, AWS_ENDPOINT_URL).
@@ -120,6 +138,58 @@ pub async fn sources(cfg: &Config, force_demo: bool, allow_demo: bool) -> anyhow
             "No config file and no AWS credentials found: starting on the embedded demo fleet (--demo skips this check).".into(),
         ))),
         (None, _) => anyhow::bail!("no config file and no AWS credentials found (use --demo for the demo fleet)"),
+    }
+}
+
+/// The Regions one `[[aws]]` entry polls, and whether they are an aggregation Region:
+/// `aggregator = true` is the one listed Region; `"auto"` asks Security Hub from the first
+/// listed Region and takes the aggregator's home Region, or falls back to every listed Region
+/// (saying so) when there is no aggregator or the question fails.
+async fn aws_regions(
+    a: &crate::config::AwsConfig,
+    listed: &[String],
+    target: &impl Fn(&str) -> AwsTarget,
+    notices: &mut Vec<String>,
+) -> (Vec<String>, bool) {
+    use crate::config::Aggregator;
+    let name = a.name.get_ref();
+    match a.aggregator() {
+        Aggregator::Off => (listed.to_vec(), false),
+        Aggregator::On => (listed.iter().take(1).cloned().collect(), true),
+        Aggregator::Auto => {
+            let Some(first) = listed.first() else {
+                return (Vec::new(), false);
+            };
+            let sdk = sdk_config(&target(first)).await;
+            let fallback = |why: String| {
+                format!(
+                    "aws/{name}: aggregator = \"auto\": {why}; polling the {} listed Region(s) one by one",
+                    listed.len()
+                )
+            };
+            match crate::sources::aws_aggregator::home_region(&sdk, a.api).await {
+                Ok(Some(home)) => {
+                    tracing::info!(
+                        "aws/{name}: finding aggregator in {home}: one source reads the organisation there"
+                    );
+                    (vec![home], true)
+                }
+                Ok(None) => {
+                    let n = fallback(format!("no finding aggregator (asked in {first})"));
+                    tracing::warn!("{n}");
+                    notices.push(n);
+                    (listed.to_vec(), false)
+                }
+                Err(e) => {
+                    let n = fallback(format!(
+                        "cannot ask for the finding aggregator in {first} ({e})"
+                    ));
+                    tracing::warn!("{n}");
+                    notices.push(n);
+                    (listed.to_vec(), false)
+                }
+            }
+        }
     }
 }
 

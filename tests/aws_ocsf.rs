@@ -80,14 +80,7 @@ async fn source(moto: &Moto, account: &str, region: &str, api: AwsApi) -> Securi
 }
 
 async fn all(s: &SecurityHubSource) -> Vec<agent_hubble::model::Finding> {
-    let (items, skipped) = fetch_all(
-        s,
-        &Query::Full {
-            include_archived: false,
-        },
-    )
-    .await
-    .unwrap();
+    let (items, skipped) = fetch_all(s, &Query::full(false)).await.unwrap();
     assert!(skipped.is_empty(), "{skipped:?}");
     items.into_iter().map(|n| n.finding).collect()
 }
@@ -298,14 +291,7 @@ async fn auto_uses_v2_where_enabled_and_falls_back_to_v1() {
     assert_eq!(v1.api().as_deref(), Some("auto: v1 (ASFF, no v2 here)"));
     // Asking v2 explicitly where it is not enabled is an access error, named.
     let strict = source(&moto, ACCOUNT_B, "eu-west-1", AwsApi::V2).await;
-    let e = fetch_all(
-        &strict,
-        &Query::Full {
-            include_archived: false,
-        },
-    )
-    .await
-    .unwrap_err();
+    let e = fetch_all(&strict, &Query::full(false)).await.unwrap_err();
     assert!(e.to_string().contains("AccessDeniedException"), "{e}");
 }
 

@@ -102,14 +102,9 @@ async fn find(
         return Ok((f, raw));
     }
     for s in &setup.sources {
-        let (items, _) = crate::poller::fetch_all(
-            s.as_ref(),
-            &crate::sources::Query::Full {
-                include_archived: false,
-            },
-        )
-        .await
-        .map_err(|e| format!("{}: {e}", s.info().key))?;
+        let (items, _) = crate::poller::fetch_all(s.as_ref(), &crate::sources::Query::full(false))
+            .await
+            .map_err(|e| format!("{}: {e}", s.info().key))?;
         if let Some(n) = items.into_iter().find(|n| n.finding.id == id) {
             let raw = serde_json::from_str(&n.raw).ok();
             return Ok((n.finding, raw));

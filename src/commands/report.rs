@@ -39,13 +39,7 @@ pub async fn run(
         .map(|s| {
             let s = s.clone();
             tokio::spawn(async move {
-                let r = crate::poller::fetch_all(
-                    s.as_ref(),
-                    &Query::Full {
-                        include_archived: false,
-                    },
-                )
-                .await;
+                let r = crate::poller::fetch_all(s.as_ref(), &Query::full(false)).await;
                 (s.info().key.clone(), r, now_ms())
             })
         })

@@ -12,7 +12,7 @@ pub mod regions;
 mod sources;
 
 use crate::tui::color::ColorSetting;
-pub use sources::{AwsApi, AzureConfig, GcpConfig, GithubConfig, SarifConfig};
+pub use sources::{Aggregator, AwsApi, AzureConfig, GcpConfig, GithubConfig, SarifConfig};
 
 pub const ENV_CONFIG: &str = "AGENT_HUBBLE_CONFIG";
 
@@ -103,7 +103,12 @@ pub struct PollConfig {
     /// SDK attempts per call (adaptive retry mode).
     pub max_attempts: u32,
     pub include_archived: bool,
+    /// Syncs running at once across every source (each source keeps its own rate limit too).
+    pub max_concurrent: Spanned<usize>,
 }
+
+/// `[poll] max_concurrent` may be 1 to this.
+pub const MAX_CONCURRENT_LIMIT: usize = 256;
 
 impl Default for PollConfig {
     fn default() -> Self {
@@ -114,6 +119,7 @@ impl Default for PollConfig {
             max_backoff_secs: 600,
             max_attempts: 3,
             include_archived: false,
+            max_concurrent: Spanned::new(0..0, crate::poller::DEFAULT_MAX_CONCURRENT),
         }
     }
 }
@@ -147,6 +153,18 @@ pub struct AwsConfig {
     /// v1 (ASFF GetFindings, the default), v2 (OCSF GetFindingsV2) or auto.
     #[serde(default)]
     pub api: AwsApi,
+    /// true: `regions` names the one aggregation (home) Region and a single source reads the
+    /// whole organisation there; "auto": ask Security Hub; false (default): Region by Region.
+    #[serde(default)]
+    pub aggregator: Option<Spanned<Aggregator>>,
+}
+
+impl AwsConfig {
+    pub fn aggregator(&self) -> Aggregator {
+        self.aggregator
+            .as_ref()
+            .map_or_else(Aggregator::default, |a| *a.get_ref())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -392,6 +410,19 @@ impl Config {
                     );
                 }
             }
+            if let Some(agg) = &a.aggregator
+                && *agg.get_ref() == Aggregator::On
+                && a.regions.get_ref().len() > 1
+            {
+                let (line, _) = crate::diag::line_col(text, agg.span().start);
+                at(
+                    a.regions.span(),
+                    format!(
+                        "aggregator = true (line {line}) reads one Region, the aggregation (home) Region: list only it in regions, not {} (or use aggregator = \"auto\" to find it)",
+                        a.regions.get_ref().len()
+                    ),
+                );
+            }
             if let Some(role) = &a.role_arn
                 && !is_role_arn(role.get_ref())
             {
@@ -523,6 +554,22 @@ impl Config {
                 1,
                 "poll.interval_secs must be at least 5",
             ));
+        }
+        let n = *p.max_concurrent.get_ref();
+        if !(1..=MAX_CONCURRENT_LIMIT).contains(&n) {
+            let msg = format!(
+                "poll.max_concurrent must be between 1 and {MAX_CONCURRENT_LIMIT} (syncs at once across every source), not {n}"
+            );
+            if p.max_concurrent.span().is_empty() {
+                out.push(Diagnostic::new(path, 1, 1, msg));
+            } else {
+                out.push(Diagnostic::at_offset(
+                    path,
+                    text,
+                    p.max_concurrent.span().start,
+                    msg,
+                ));
+            }
         }
         if p.max_attempts == 0 || p.max_attempts > 10 {
             out.push(Diagnostic::new(

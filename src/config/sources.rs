@@ -19,6 +19,49 @@ pub enum AwsApi {
     Auto,
 }
 
+/// `[[aws]] aggregator`: read a whole organisation through Security Hub's cross-Region
+/// aggregation (the delegated administrator's aggregation Region) instead of Region by Region.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Aggregator {
+    /// Every listed Region is a source of its own (the default).
+    #[default]
+    Off,
+    /// The one listed Region is the aggregation (home) Region: one source reads it, and with
+    /// it every linked Region of every member account.
+    On,
+    /// Ask Security Hub (ListFindingAggregators, or ListAggregatorsV2 for the v2 API) from the
+    /// first listed Region: with an aggregator, one source in its home Region; without one,
+    /// every listed Region, as with `false`.
+    Auto,
+}
+
+impl<'de> Deserialize<'de> for Aggregator {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Aggregator;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(r#"true, false or "auto""#)
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Aggregator, E> {
+                Ok(if v { Aggregator::On } else { Aggregator::Off })
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Aggregator, E> {
+                match v {
+                    "auto" => Ok(Aggregator::Auto),
+                    "true" | "false" => Err(E::custom(format!(
+                        "aggregator = \"{v}\" is a string: write aggregator = {v} (no quotes), or \"auto\""
+                    ))),
+                    _ => Err(E::custom(format!(
+                        "aggregator must be true, false or \"auto\", not {v:?}"
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AzureConfig {

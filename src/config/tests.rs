@@ -99,3 +99,60 @@ fn every_error_in_one_run() {
         "{e}"
     );
 }
+
+#[test]
+fn aggregator_and_max_concurrent() {
+    let ok = |text: &str| Config::parse(text, Path::new("c.toml")).unwrap();
+    let cfg = ok("[[aws]]\nname = \"org\"\nregions = [\"us-east-1\"]\naggregator = true\n");
+    assert_eq!(cfg.aws[0].aggregator(), Aggregator::On);
+    let cfg = ok(
+        "[[aws]]\nname = \"org\"\nregions = [\"eu-west-1\", \"us-east-1\"]\naggregator = \"auto\"\n",
+    );
+    assert_eq!(cfg.aws[0].aggregator(), Aggregator::Auto);
+    let cfg =
+        ok("[[aws]]\nname = \"a\"\nregions = [\"us-east-1\", \"eu-west-1\"]\naggregator = false\n");
+    assert_eq!(cfg.aws[0].aggregator(), Aggregator::Off);
+    assert_eq!(*cfg.poll.max_concurrent.get_ref(), 16);
+    assert_eq!(
+        *ok("[poll]\nmax_concurrent = 64\n")
+            .poll
+            .max_concurrent
+            .get_ref(),
+        64
+    );
+
+    // Several Regions with aggregator = true: which one is the home Region? An error.
+    assert_eq!(
+        err(
+            "[[aws]]\nname = \"org\"\nregions = [\"us-east-1\", \"eu-west-1\"]\naggregator = true\n"
+        ),
+        "c.toml:3:11: aggregator = true (line 4) reads one Region, the aggregation (home) Region: list only it in regions, not 2 (or use aggregator = \"auto\" to find it)"
+    );
+    let e = err("[[aws]]\nname = \"org\"\nregions = [\"us-east-1\"]\naggregator = \"yes\"\n");
+    assert!(
+        e.starts_with("c.toml:4:14: ")
+            && e.contains("aggregator must be true, false or \"auto\", not \"yes\""),
+        "{e}"
+    );
+    let e = err("[[aws]]\nname = \"org\"\nregions = [\"us-east-1\"]\naggregator = \"true\"\n");
+    assert!(
+        e.starts_with("c.toml:4:14: ") && e.contains("write aggregator = true (no quotes)"),
+        "{e}"
+    );
+    let e = err("[[aws]]\nname = \"org\"\nregions = [\"us-east-1\"]\naggregator = 1\n");
+    assert!(e.starts_with("c.toml:4:14: "), "{e}");
+    assert_eq!(
+        err("[poll]\nmax_concurrent = 0\n"),
+        "c.toml:2:18: poll.max_concurrent must be between 1 and 256 (syncs at once across every source), not 0"
+    );
+    assert!(err("[poll]\nmax_concurrent = 1000\n").starts_with("c.toml:2:18: "));
+    // Every problem in one run, each at its place.
+    let e = err(
+        "[poll]\nmax_concurrent = 0\n\n[[aws]]\nname = \"org\"\nregions = [\"us-east-1\", \"eu-west-1\"]\naggregator = true\n",
+    );
+    assert_eq!(e.lines().count(), 2, "{e}");
+    assert!(
+        e.contains("c.toml:2:18:") && e.contains("c.toml:6:11:"),
+        "{e}"
+    );
+}

@@ -1,22 +1,31 @@
 //! Schedules every source: one task per source (account × region), full sync first, then
 //! incremental `UpdatedAt` windows with an overlap, and a periodic reconcile that re-reads
 //! everything (BatchUpdateFindings edits by others do not move UpdatedAt). Errors back off
-//! exponentially per source; one failing source never stalls another. Output goes through a
-//! bounded channel, so a slow consumer slows the pollers instead of growing memory.
+//! exponentially per source; one failing source never stalls another. At most
+//! `max_concurrent` syncs run at once across all sources (on top of each source's own rate
+//! limit); a source between polls is a sleeping task. Output goes through a bounded channel,
+//! so a slow consumer slows the pollers instead of growing memory.
+//!
+//! Full reads report progress (in `Health`) and, for resumable sources, a checkpoint after
+//! every page: a restart continues an interrupted full read where it stopped. Which findings
+//! a full read did not return is worked out by the hub from marks in the store
+//! ([`SourceEvent::SyncStarted`]), not from a set of ids held here.
 
 mod limiter;
+pub mod progress;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
 pub use limiter::Limiter;
+pub use progress::{Checkpoint, SyncProgress, eta};
 
-use crate::model::now_ms;
+use crate::model::{RecordState, now_ms};
 use crate::sources::{Normalized, Query, Source, SourceError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +33,22 @@ pub enum SyncKind {
     Full,
     Incremental,
     Reconcile,
+}
+
+impl SyncKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncKind::Full => "full",
+            SyncKind::Incremental => "incremental",
+            SyncKind::Reconcile => "reconcile",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SyncKind> {
+        [SyncKind::Full, SyncKind::Incremental, SyncKind::Reconcile]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +80,8 @@ pub struct Health {
     pub failures: u32,
     /// Which API the source reads, when it has a choice ("v2 (OCSF)").
     pub api: Option<String>,
+    /// A full read (first sync or reconcile) in progress.
+    pub progress: Option<SyncProgress>,
 }
 
 impl Default for Health {
@@ -65,6 +92,7 @@ impl Default for Health {
             last_ok: None,
             failures: 0,
             api: None,
+            progress: None,
         }
     }
 }
@@ -76,8 +104,34 @@ pub enum SourceEvent {
         items: Vec<Normalized>,
         skipped: Vec<String>,
     },
-    /// A sync finished. For full syncs and reconciles, `seen` holds every id returned, so
-    /// findings of this source not in it (and not updated since `started_at`) are gone.
+    /// A full read (first sync or reconcile) begins, or continues an interrupted one
+    /// (`resumed`, with the same `started_at`). Until its `SyncDone`, the hub marks every
+    /// finding it upserts for this source with `started_at`; at `SyncDone` the source's
+    /// findings marked with an older read (or never) and not updated since `started_at` are
+    /// gone.
+    SyncStarted {
+        source: String,
+        kind: SyncKind,
+        started_at: i64,
+        resumed: Option<Checkpoint>,
+    },
+    /// Findings of this source that no longer count: archived while an interrupted full read
+    /// was stopped (a resumed read sees them, since archiving moves UpdatedAt, and the read
+    /// does not include archived findings).
+    Gone {
+        source: String,
+        ids: Vec<String>,
+    },
+    /// Sent after the `Upsert` of a page of a full read: once that page is applied, a restart
+    /// may continue from here.
+    Checkpoint {
+        source: String,
+        checkpoint: Checkpoint,
+    },
+    /// A sync finished. For full syncs and reconciles either `seen` holds every id returned
+    /// (findings of this source not in it, and not updated since `started_at`, are gone), or
+    /// it is None and the read was announced by `SyncStarted` (the poller's way: the marks
+    /// decide).
     SyncDone {
         source: String,
         kind: SyncKind,
@@ -104,7 +158,12 @@ pub struct Settings {
     pub min_backoff: Duration,
     pub max_backoff: Duration,
     pub include_archived: bool,
+    /// Syncs running at once across every source.
+    pub max_concurrent: usize,
 }
+
+/// `[poll] max_concurrent` when the config does not say.
+pub const DEFAULT_MAX_CONCURRENT: usize = 16;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -115,6 +174,7 @@ impl Default for Settings {
             min_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(600),
             include_archived: false,
+            max_concurrent: DEFAULT_MAX_CONCURRENT,
         }
     }
 }
@@ -128,6 +188,7 @@ impl Settings {
             min_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(p.max_backoff_secs.max(2)),
             include_archived: p.include_archived,
+            max_concurrent: (*p.max_concurrent.get_ref()).max(1),
         }
     }
 }
@@ -136,6 +197,20 @@ impl Settings {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Resume {
     pub watermark: Option<i64>,
+    /// An interrupted full read to continue (resumable sources only).
+    pub checkpoint: Option<Checkpoint>,
+    /// Findings returned by the last completed full read: the next one's expected total.
+    pub last_full_count: Option<u64>,
+}
+
+impl Resume {
+    pub fn from_state(st: &crate::store::SourceState) -> Resume {
+        Resume {
+            watermark: st.watermark,
+            checkpoint: st.checkpoint,
+            last_full_count: st.last_full_count,
+        }
+    }
 }
 
 /// Running pollers; dropping it does not stop them, `shutdown` does.
@@ -152,11 +227,19 @@ impl Poller {
         tx: mpsc::Sender<SourceEvent>,
     ) -> Poller {
         let refresh = Arc::new(Notify::new());
+        let permits = Arc::new(Semaphore::new(settings.max_concurrent.max(1)));
         let tasks = sources
             .into_iter()
             .map(|s| {
                 let r = resume(&s.info().key);
-                let task = SourceTask::new(s, settings.clone(), tx.clone(), r, refresh.clone());
+                let task = SourceTask::new(
+                    s,
+                    settings.clone(),
+                    tx.clone(),
+                    r,
+                    refresh.clone(),
+                    permits.clone(),
+                );
                 tokio::spawn(task.run())
             })
             .collect();
@@ -188,7 +271,16 @@ struct SourceTask {
     health: Health,
     watermark: Option<i64>,
     last_full: Option<tokio::time::Instant>,
+    /// Shared by every source: a sync runs while it holds one.
+    permits: Arc<Semaphore>,
+    /// Where the current full read stands (resumable sources): kept across errors, so a
+    /// retry continues instead of starting over.
+    checkpoint: Option<Checkpoint>,
+    last_full_count: Option<u64>,
 }
+
+/// Least time between two progress reports of one source.
+const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 
 /// Why a sync stopped early.
 enum Stop {
@@ -204,8 +296,10 @@ impl SourceTask {
         tx: mpsc::Sender<SourceEvent>,
         resume: Resume,
         refresh: Arc<Notify>,
+        permits: Arc<Semaphore>,
     ) -> Self {
         let limiter = Limiter::new(source.rate_limit());
+        let checkpoint = resume.checkpoint.filter(|_| source.resumable());
         SourceTask {
             source,
             settings,
@@ -215,6 +309,9 @@ impl SourceTask {
             health: Health::default(),
             watermark: resume.watermark,
             last_full: None,
+            permits,
+            checkpoint,
+            last_full_count: resume.last_full_count,
         }
     }
 
@@ -277,6 +374,7 @@ impl SourceTask {
                         last_ok: Some(now_ms()),
                         failures: 0,
                         api: None,
+                        progress: None,
                     };
                     self.interval()
                 }
@@ -289,6 +387,7 @@ impl SourceTask {
                         HealthState::Error
                     };
                     self.health.last_error = Some(e.to_string());
+                    self.health.progress = None;
                     tracing::warn!(source = %self.key(), "poll failed: {e}");
                     let wait = backoff(&self.settings, self.health.failures);
                     // A source with its own short interval (local files) is cheap to retry:
@@ -312,18 +411,27 @@ impl SourceTask {
     }
 
     async fn sync(&mut self, kind: SyncKind) -> Result<(), Stop> {
-        let started_at = now_ms();
-        let started = tokio::time::Instant::now();
-        let query = match (kind, self.watermark) {
+        // The semaphore is never closed; should it be, the sync runs without a permit.
+        let _permit = self.permits.clone().acquire_owned().await.ok();
+        match (kind, self.watermark) {
             (SyncKind::Incremental, Some(w)) if self.source.incremental() => {
-                Query::UpdatedSince(w - self.settings.overlap.as_millis() as i64)
+                self.incremental(w - self.settings.overlap.as_millis() as i64)
+                    .await
             }
-            _ => Query::Full {
-                include_archived: self.settings.include_archived,
-            },
-        };
-        let collect_ids = matches!(query, Query::Full { .. });
-        let mut seen = HashSet::new();
+            // No watermark yet, or a source that cannot list by update time: a full read,
+            // which counts as one.
+            (SyncKind::Incremental, _) => self.full(SyncKind::Full).await,
+            _ => self.full(kind).await,
+        }
+    }
+
+    async fn send(&self, ev: SourceEvent) -> Result<(), Stop> {
+        self.tx.send(ev).await.map_err(|_| Stop::Closed)
+    }
+
+    async fn incremental(&mut self, since: i64) -> Result<(), Stop> {
+        let started_at = now_ms();
+        let query = Query::UpdatedSince(since);
         let mut newest: Option<i64> = None;
         let mut token = None;
         loop {
@@ -336,59 +444,191 @@ impl SourceTask {
             for n in &page.items {
                 let u = n.finding.updated_at;
                 newest = Some(newest.map_or(u, |m: i64| m.max(u)));
-                if collect_ids {
-                    seen.insert(n.finding.id.clone());
-                }
-            }
-            if !page.skipped.is_empty() {
-                tracing::warn!(source = %self.key(), "skipped {} malformed findings: {:?}", page.skipped.len(), page.skipped.first());
             }
             token = page.next_token;
-            if !page.items.is_empty() || !page.skipped.is_empty() {
-                let ev = SourceEvent::Upsert {
-                    source: self.key(),
-                    items: page.items,
-                    skipped: page.skipped,
-                };
-                self.tx.send(ev).await.map_err(|_| Stop::Closed)?;
-            }
+            self.upsert(page.items, page.skipped).await?;
             if token.is_none() {
                 break;
             }
         }
+        self.advance_watermark(newest, started_at);
+        self.send(SourceEvent::SyncDone {
+            source: self.key(),
+            kind: SyncKind::Incremental,
+            started_at,
+            seen: None,
+            watermark: self.watermark,
+        })
+        .await
+    }
+
+    async fn upsert(&self, items: Vec<Normalized>, skipped: Vec<String>) -> Result<(), Stop> {
+        if !skipped.is_empty() {
+            tracing::warn!(source = %self.key(), "skipped {} malformed findings: {:?}", skipped.len(), skipped.first());
+        }
+        if items.is_empty() && skipped.is_empty() {
+            return Ok(());
+        }
+        self.send(SourceEvent::Upsert {
+            source: self.key(),
+            items,
+            skipped,
+        })
+        .await
+    }
+
+    /// A full read (first sync or reconcile): every page is upserted, the hub marks what it
+    /// gets, checkpoints follow each page, progress is reported, and at the end the hub drops
+    /// what the read did not return.
+    async fn full(&mut self, kind: SyncKind) -> Result<(), Stop> {
+        let run_started = tokio::time::Instant::now();
+        let run_started_ms = now_ms();
+        let resumed = self.checkpoint;
+        let started_at = resumed.map_or_else(now_ms, |c| c.started_at);
+        let include_archived = self.settings.include_archived;
+        let query = Query::Full {
+            include_archived,
+            from: resumed.map(|c| c.updated_at),
+        };
+        self.send(SourceEvent::SyncStarted {
+            source: self.key(),
+            kind,
+            started_at,
+            resumed,
+        })
+        .await?;
+        if let Some(c) = &resumed {
+            tracing::info!(source = %self.key(), "continuing the {} read begun at {} from page {}", c.kind.as_str(), c.started_at, c.pages);
+        }
+        let estimate = match self.last_full_count {
+            Some(n) => Some(n),
+            None => match self.source.estimate_total(include_archived).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::debug!(source = %self.key(), "no estimate of the findings: {e}");
+                    None
+                }
+            },
+        };
+        let mut tracker =
+            progress::Tracker::new(kind, resumed.as_ref(), estimate, self.source.rate_limit());
+        // The first sync (or a resumed one) shows at once; later full reads (reconciles, and
+        // every poll of a source that cannot list incrementally) only once they take a while.
+        if self.last_full.is_none() || resumed.is_some() {
+            self.report(&tracker).await?;
+        }
+        let mut reported = tokio::time::Instant::now();
+        let mut newest: Option<i64> = None;
+        let mut token = None;
+        loop {
+            self.limiter.acquire().await;
+            let page = self
+                .source
+                .fetch_page(&query, token.take())
+                .await
+                .map_err(Stop::Source)?;
+            let last = page.items.iter().map(|n| n.finding.updated_at).max();
+            let mut items = page.items;
+            let mut gone = Vec::new();
+            if resumed.is_some() && !include_archived {
+                // A resumed read takes every record state: a finding archived while the read
+                // was stopped may have been read (and marked) before, so it is dropped here.
+                items.retain(|n| {
+                    let archived = n.finding.record_state == RecordState::Archived;
+                    if archived {
+                        gone.push(n.finding.id.clone());
+                    }
+                    !archived
+                });
+            }
+            for n in &items {
+                let u = n.finding.updated_at;
+                newest = Some(newest.map_or(u, |m: i64| m.max(u)));
+            }
+            tracker.page(items.len());
+            token = page.next_token;
+            self.upsert(items, page.skipped).await?;
+            if !gone.is_empty() {
+                self.send(SourceEvent::Gone {
+                    source: self.key(),
+                    ids: gone,
+                })
+                .await?;
+            }
+            if self.source.resumable() {
+                // Oldest first: everything before `last` has been read. A finding stamped in
+                // the future (clock skew) must not move the checkpoint past now.
+                let prev = self.checkpoint.map(|c| c.updated_at);
+                let at = last.map(|l| l.min(now_ms())).max(prev);
+                if let Some(updated_at) = at {
+                    let cp = Checkpoint {
+                        kind,
+                        started_at,
+                        updated_at,
+                        pages: tracker.pages(),
+                        findings: tracker.findings(),
+                    };
+                    self.checkpoint = Some(cp);
+                    self.send(SourceEvent::Checkpoint {
+                        source: self.key(),
+                        checkpoint: cp,
+                    })
+                    .await?;
+                }
+            }
+            if token.is_none() {
+                break;
+            }
+            if reported.elapsed() >= PROGRESS_EVERY {
+                self.report(&tracker).await?;
+                reported = tokio::time::Instant::now();
+            }
+        }
+        tracing::info!(source = %self.key(), "{} read done: {} pages, {} findings in {:.1} s", kind.as_str(), tracker.pages(), tracker.findings(), run_started.elapsed().as_secs_f64());
+        self.advance_watermark(newest, run_started_ms);
+        self.last_full = Some(run_started);
+        self.checkpoint = None;
+        self.last_full_count = Some(tracker.findings());
+        match self.source.scores().await {
+            Ok(scores) if !scores.is_empty() => {
+                self.send(SourceEvent::Scores {
+                    source: self.key(),
+                    scores,
+                })
+                .await?;
+            }
+            Ok(_) => {}
+            // Scores are extra: a failure is logged, the findings still count.
+            Err(e) => tracing::warn!(source = %self.key(), "provider scores: {e}"),
+        }
+        self.send(SourceEvent::SyncDone {
+            source: self.key(),
+            kind,
+            started_at,
+            seen: None,
+            watermark: self.watermark,
+        })
+        .await
+    }
+
+    /// Progress goes out with the health, so the status bar and the sources list show it.
+    async fn report(&mut self, tracker: &progress::Tracker) -> Result<(), Stop> {
+        self.health.progress = Some(tracker.progress());
+        self.health.api = self.source.api();
+        self.send(SourceEvent::Health {
+            source: self.key(),
+            health: self.health.clone(),
+        })
+        .await
+    }
+
+    fn advance_watermark(&mut self, newest: Option<i64>, started_at: i64) {
         // A finding stamped in the future (clock skew) must not push the window past now.
         let newest = newest.map(|n| n.min(started_at));
         self.watermark = match (self.watermark, newest) {
             (Some(w), Some(n)) => Some(w.max(n)),
             (w, n) => w.or(n).or(Some(started_at)),
         };
-        if collect_ids {
-            self.last_full = Some(started);
-            match self.source.scores().await {
-                Ok(scores) if !scores.is_empty() => {
-                    let ev = SourceEvent::Scores {
-                        source: self.key(),
-                        scores,
-                    };
-                    self.tx.send(ev).await.map_err(|_| Stop::Closed)?;
-                }
-                Ok(_) => {}
-                // Scores are extra: a failure is logged, the findings still count.
-                Err(e) => tracing::warn!(source = %self.key(), "provider scores: {e}"),
-            }
-        }
-        let ev = SourceEvent::SyncDone {
-            source: self.key(),
-            kind: if collect_ids && kind == SyncKind::Incremental {
-                SyncKind::Full
-            } else {
-                kind
-            },
-            started_at,
-            seen: collect_ids.then_some(seen),
-            watermark: self.watermark,
-        };
-        self.tx.send(ev).await.map_err(|_| Stop::Closed)
     }
 }
 
@@ -405,15 +645,27 @@ pub async fn fetch_all(
     source: &dyn Source,
     query: &Query,
 ) -> Result<(Vec<Normalized>, Vec<String>), SourceError> {
+    fetch_all_observed(source, query, |_, _| {}).await
+}
+
+/// [`fetch_all`], telling `on_page` the pages and findings read so far after every page.
+pub async fn fetch_all_observed(
+    source: &dyn Source,
+    query: &Query,
+    mut on_page: impl FnMut(u32, usize),
+) -> Result<(Vec<Normalized>, Vec<String>), SourceError> {
     let mut limiter = Limiter::new(source.rate_limit());
     let mut items = Vec::new();
     let mut skipped = Vec::new();
     let mut token = None;
+    let mut pages = 0;
     loop {
         limiter.acquire().await;
         let page = source.fetch_page(query, token.take()).await?;
         items.extend(page.items);
         skipped.extend(page.skipped);
+        pages += 1;
+        on_page(pages, items.len());
         token = page.next_token;
         if token.is_none() {
             return Ok((items, skipped));

@@ -9,6 +9,7 @@ fn settings() -> Settings {
         min_backoff: Duration::from_secs(2),
         max_backoff: Duration::from_secs(60),
         include_archived: false,
+        max_concurrent: DEFAULT_MAX_CONCURRENT,
     }
 }
 
@@ -75,7 +76,12 @@ async fn a_failing_source_backs_off_while_others_keep_working() {
     while good_syncs < 3 {
         match rx.recv().await.unwrap() {
             SourceEvent::SyncDone { source, .. } if source == "good" => good_syncs += 1,
-            SourceEvent::Health { source, health } if source == "bad" => bad_health.push(health),
+            // Progress reports of the first full read are not failures.
+            SourceEvent::Health { source, health }
+                if source == "bad" && health.progress.is_none() =>
+            {
+                bad_health.push(health)
+            }
             _ => {}
         }
     }
@@ -117,14 +123,7 @@ async fn fetch_all_pages_through() {
     for i in 0..305 {
         src.put(sample_finding(i, 1_000 + i as i64));
     }
-    let (items, skipped) = fetch_all(
-        &src,
-        &Query::Full {
-            include_archived: false,
-        },
-    )
-    .await
-    .unwrap();
+    let (items, skipped) = fetch_all(&src, &Query::full(false)).await.unwrap();
     assert_eq!((items.len(), skipped.len()), (305, 0));
     assert_eq!(src.calls(), 4);
 }
@@ -206,4 +205,235 @@ async fn a_source_interval_and_its_changed_check() {
     assert_eq!(inner.calls(), 3 + 7);
     assert!(t.elapsed() <= Duration::from_secs(31), "{:?}", t.elapsed());
     p.shutdown();
+}
+
+/// Applies events to `hub` until `stop` says so; returns the events applied.
+async fn drive(
+    rx: &mut mpsc::Receiver<SourceEvent>,
+    hub: &mut crate::hub::Hub,
+    mut stop: impl FnMut(&SourceEvent) -> bool,
+) {
+    loop {
+        let ev = rx.recv().await.expect("channel open");
+        let done = stop(&ev);
+        hub.apply(crate::hub::HubInput::Source(ev));
+        if done {
+            return;
+        }
+    }
+}
+
+fn info(key: &str) -> crate::sources::SourceInfo {
+    crate::sources::SourceInfo {
+        key: key.into(),
+        provider: crate::model::Provider::Demo,
+        name: key.into(),
+        region: "us-east-1".into(),
+    }
+}
+
+/// A full read stopped after three pages (the console was killed) continues from the
+/// checkpoint after a restart: it does not read those pages again, and what is gone on the
+/// provider's side (archived meanwhile, or no longer returned) is removed at the end.
+#[tokio::test(start_paused = true)]
+async fn an_interrupted_full_read_resumes_from_its_checkpoint() {
+    use crate::hub::Hub;
+    use crate::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let src = MemorySource::new("m").resumable().with_page_size(10);
+    let base = now_ms() - 3_600_000;
+    for i in 0..50 {
+        src.put(sample_finding(i, base + i as i64 * 1_000));
+    }
+    // Two runs of the console: the first completes its full read (everything is cached), the
+    // second is killed after three pages of its own.
+    for stop_after in [None, Some(3)] {
+        let resume = Resume::from_state(&Store::open(&path).unwrap().source_state("m").unwrap());
+        let (mut hub, _rx) = Hub::new(Some(Store::open(&path).unwrap()), &[info("m")]);
+        let (tx, mut rx) = mpsc::channel(4);
+        let p = Poller::spawn(vec![Arc::new(src.clone())], move |_| resume, settings(), tx);
+        let mut checkpoints = 0;
+        drive(&mut rx, &mut hub, |ev| {
+            checkpoints += matches!(ev, SourceEvent::Checkpoint { .. }) as usize;
+            match stop_after {
+                Some(n) => checkpoints == n,
+                None => matches!(ev, SourceEvent::SyncDone { .. }),
+            }
+        })
+        .await;
+        p.shutdown();
+        // Reads that begin in the same millisecond would share a mark.
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Meanwhile: one finding already read is archived, one not yet read is gone, one is new.
+    let mut archived = sample_finding(5, now_ms());
+    archived.record_state = crate::model::RecordState::Archived;
+    src.put(archived);
+    src.remove("f-000045");
+    src.put(sample_finding(99, now_ms()));
+
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.count(), 50);
+    let resume = Resume::from_state(&store.source_state("m").unwrap());
+    let cp = resume.checkpoint.expect("a checkpoint was kept");
+    assert_eq!((cp.pages, cp.findings), (3, 30));
+    assert_eq!(
+        cp.updated_at,
+        base + 29_000,
+        "the last complete page's UpdatedAt"
+    );
+    assert_eq!(resume.last_full_count, Some(50));
+    let asked = src.queries().len();
+    let (mut hub, _rx) = Hub::new(Some(store), &[info("m")]);
+    let (tx, mut rx) = mpsc::channel(4);
+    let p = Poller::spawn(vec![Arc::new(src.clone())], |_| resume, settings(), tx);
+    let mut progress = Vec::new();
+    drive(&mut rx, &mut hub, |ev| {
+        if let SourceEvent::Health { health, .. } = ev {
+            progress.extend(health.progress);
+        }
+        matches!(ev, SourceEvent::SyncDone { .. })
+    })
+    .await;
+    p.shutdown();
+    let queries = src.queries()[asked..].to_vec();
+    assert_eq!(
+        queries[0],
+        (
+            Query::Full {
+                include_archived: false,
+                from: Some(base + 29_000)
+            },
+            None
+        ),
+        "continues at the checkpoint, inclusive"
+    );
+    // 22 findings from the checkpoint on (29..=49 but 45, plus 5 and 99): 3 pages, not 6.
+    assert_eq!(queries.len(), 3, "{queries:?}");
+    assert!(progress[0].resumed, "{progress:?}");
+    assert_eq!(
+        (progress[0].pages, progress[0].findings, progress[0].total),
+        (3, 30, Some(50))
+    );
+    hub.publish();
+    let mut ids: Vec<String> = hub
+        .snapshot()
+        .findings
+        .iter()
+        .map(|f| f.id.clone())
+        .collect();
+    ids.sort();
+    let mut want: Vec<String> = (0..50)
+        .filter(|i| *i != 5 && *i != 45)
+        .chain([99])
+        .map(|i| format!("f-{i:06}"))
+        .collect();
+    want.sort();
+    assert_eq!(ids, want);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.count(), 49, "the store agrees");
+    let st = store.source_state("m").unwrap();
+    assert_eq!(st.checkpoint, None, "a completed read leaves no checkpoint");
+    assert_eq!(st.last_full_count, Some(49));
+}
+
+/// Full reads report progress in their health: pages, findings, the total expected (the
+/// previous read's count, else the provider's estimate) and an ETA.
+#[tokio::test(start_paused = true)]
+async fn full_reads_report_progress_with_an_estimate() {
+    for (resume, want) in [
+        (Resume::default(), Some(40)),
+        (
+            Resume {
+                last_full_count: Some(30),
+                ..Resume::default()
+            },
+            Some(30),
+        ),
+    ] {
+        let src = MemorySource::new("m").with_page_size(10).with_estimate(40);
+        for i in 0..30 {
+            src.put(sample_finding(i, 1_000 + i as i64));
+        }
+        let (tx, mut rx) = mpsc::channel(64);
+        let p = Poller::spawn(vec![Arc::new(src.clone())], move |_| resume, settings(), tx);
+        let mut reports = Vec::new();
+        loop {
+            match rx.recv().await.unwrap() {
+                SourceEvent::Health { health, .. } => match health.progress {
+                    Some(p) => reports.push(p),
+                    None => {
+                        assert_eq!(health.state, HealthState::Ok);
+                        break;
+                    }
+                },
+                SourceEvent::SyncDone { kind, .. } => assert_eq!(kind, SyncKind::Full),
+                _ => {}
+            }
+        }
+        p.shutdown();
+        let first = reports[0];
+        assert_eq!(
+            (first.kind, first.pages, first.findings, first.resumed),
+            (SyncKind::Full, 0, 0, false)
+        );
+        assert_eq!(first.total, want);
+        assert!(first.eta_secs.is_some());
+    }
+}
+
+/// However many sources, at most `max_concurrent` syncs run at once.
+#[tokio::test(start_paused = true)]
+async fn syncs_are_capped_across_sources() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    struct Slow {
+        inner: MemorySource,
+        now: Arc<AtomicUsize>,
+        max: Arc<AtomicUsize>,
+    }
+    impl Source for Slow {
+        fn info(&self) -> &crate::sources::SourceInfo {
+            self.inner.info()
+        }
+        fn fetch_page<'a>(
+            &'a self,
+            query: &'a Query,
+            token: Option<String>,
+        ) -> futures::future::BoxFuture<'a, Result<crate::sources::NormalizedPage, SourceError>>
+        {
+            Box::pin(async move {
+                let n = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+                self.max.fetch_max(n, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                self.now.fetch_sub(1, Ordering::SeqCst);
+                self.inner.fetch_page(query, token).await
+            })
+        }
+    }
+    let now = Arc::new(AtomicUsize::new(0));
+    let max = Arc::new(AtomicUsize::new(0));
+    let sources: Vec<Arc<dyn Source>> = (0..10)
+        .map(|i| {
+            let inner = MemorySource::new(&format!("s{i}"));
+            inner.put(sample_finding(i, 1_000));
+            Arc::new(Slow {
+                inner,
+                now: now.clone(),
+                max: max.clone(),
+            }) as Arc<dyn Source>
+        })
+        .collect();
+    let (tx, mut rx) = mpsc::channel(64);
+    let mut s = settings();
+    s.max_concurrent = 3;
+    let p = Poller::spawn(sources, |_| Resume::default(), s, tx);
+    let mut done = HashSet::new();
+    while done.len() < 10 {
+        if let SourceEvent::SyncDone { source, .. } = rx.recv().await.unwrap() {
+            done.insert(source);
+        }
+    }
+    p.shutdown();
+    assert_eq!(max.load(Ordering::SeqCst), 3);
 }

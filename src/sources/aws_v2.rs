@@ -5,14 +5,14 @@
 use aws_sdk_securityhub::Client;
 use aws_sdk_securityhub::error::ProvideErrorMetadata;
 use aws_sdk_securityhub::types::{
-    AllowedOperators, CompositeFilter, DateFilter, OcsfDateField, OcsfDateFilter,
-    OcsfFindingFilters, OcsfStringField, OcsfStringFilter, SortCriterion, SortOrder, StringFilter,
-    StringFilterComparison,
+    AllowedOperators, CompositeFilter, DateFilter, GroupByField, GroupByRule, OcsfDateField,
+    OcsfDateFilter, OcsfFindingFilters, OcsfStringField, OcsfStringFilter, SortCriterion,
+    SortOrder, StringFilter, StringFilterComparison,
 };
 
 use super::aws_securityhub::{CaptureBody, PAGE_SIZE, classify};
 use super::{NormalizedPage, Query, SourceError, WorkflowOutcome, WorkflowUpdate, ocsf};
-use crate::model::{format_rfc3339, now_ms};
+use crate::model::format_rfc3339;
 
 /// BatchUpdateFindingsV2 takes at most 100 MetadataUids per call.
 pub const BATCH_UPDATE_V2_LIMIT: usize = 100;
@@ -29,55 +29,26 @@ pub async fn get_page(
         .get_findings_v2()
         .max_results(PAGE_SIZE)
         .set_next_token(token);
-    match query {
-        Query::Full { include_archived } => {
-            if !include_archived {
-                let not_archived = OcsfStringFilter::builder()
-                    .field_name(OcsfStringField::Status)
-                    .filter(
-                        StringFilter::builder()
-                            .value("Archived")
-                            .comparison(StringFilterComparison::NotEquals)
-                            .build(),
-                    )
-                    .build();
-                req = req.filters(
-                    OcsfFindingFilters::builder()
-                        .composite_filters(
-                            CompositeFilter::builder()
-                                .string_filters(not_archived)
-                                .build(),
-                        )
-                        .build(),
-                );
-            }
-        }
-        Query::UpdatedSince(since) => {
-            // Both ends: a day ahead tolerates clock skew, as for v1.
-            let window = OcsfDateFilter::builder()
-                .field_name(OcsfDateField::FindingInfoModifiedTimeDt)
-                .filter(
-                    DateFilter::builder()
-                        .start(format_rfc3339(*since))
-                        .end(format_rfc3339(now_ms() + 86_400_000))
-                        .build(),
-                )
-                .build();
-            req = req
-                .filters(
-                    OcsfFindingFilters::builder()
-                        .composite_filters(CompositeFilter::builder().date_filters(window).build())
-                        .composite_operator(AllowedOperators::And)
-                        .build(),
-                )
-                .sort_criteria(
-                    SortCriterion::builder()
-                        .field("finding_info.modified_time_dt")
-                        .sort_order(SortOrder::Ascending)
-                        .build(),
-                );
-        }
-    }
+    // Oldest first, full reads too: an interrupted full sync resumes at the modified time of
+    // its last complete page.
+    let oldest_first = SortCriterion::builder()
+        .field("finding_info.modified_time_dt")
+        .sort_order(SortOrder::Ascending)
+        .build();
+    let filters = match query {
+        // Resumed: every status from the checkpoint on (archiving moves the modified time, so
+        // a finding archived meanwhile shows up here and is dropped by the poller).
+        Query::Full {
+            from: Some(from), ..
+        } => Some(modified_since(*from)),
+        Query::Full {
+            include_archived: false,
+            from: None,
+        } => Some(not_archived()),
+        Query::Full { .. } => None,
+        Query::UpdatedSince(since) => Some(modified_since(*since)),
+    };
+    req = req.set_filters(filters).sort_criteria(oldest_first);
     req.customize()
         .interceptor(capture.clone())
         .send()
@@ -88,6 +59,61 @@ pub async fn get_page(
         .ok_or_else(|| SourceError::Other("GetFindingsV2 response body was not captured".into()))?;
     ocsf::normalize_page(&body, key)
         .map_err(|e| SourceError::Other(format!("GetFindingsV2 returned malformed JSON: {e}")))
+}
+
+/// Status is not Archived.
+fn not_archived() -> OcsfFindingFilters {
+    let filter = OcsfStringFilter::builder()
+        .field_name(OcsfStringField::Status)
+        .filter(
+            StringFilter::builder()
+                .value("Archived")
+                .comparison(StringFilterComparison::NotEquals)
+                .build(),
+        )
+        .build();
+    OcsfFindingFilters::builder()
+        .composite_filters(CompositeFilter::builder().string_filters(filter).build())
+        .build()
+}
+
+/// finding_info.modified_time_dt from `since` on, to the same fixed far end as v1 (stable
+/// across the pages of one read).
+fn modified_since(since: i64) -> OcsfFindingFilters {
+    let window = OcsfDateFilter::builder()
+        .field_name(OcsfDateField::FindingInfoModifiedTimeDt)
+        .filter(
+            DateFilter::builder()
+                .start(format_rfc3339(since))
+                .end(super::aws_securityhub::WINDOW_END)
+                .build(),
+        )
+        .build();
+    OcsfFindingFilters::builder()
+        .composite_filters(CompositeFilter::builder().date_filters(window).build())
+        .composite_operator(AllowedOperators::And)
+        .build()
+}
+
+/// How many findings a full read returns, from GetFindingStatisticsV2: findings grouped by
+/// `status` (one value per finding), with the full read's filter, counts summed.
+pub async fn count(client: &Client, include_archived: bool) -> Result<u64, SourceError> {
+    let mut rule = GroupByRule::builder().group_by_field(GroupByField::Status);
+    if !include_archived {
+        rule = rule.filters(not_archived());
+    }
+    let out = client
+        .get_finding_statistics_v2()
+        .group_by_rules(rule.build())
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(out
+        .group_by_results()
+        .iter()
+        .flat_map(|r| r.group_by_values())
+        .map(|v| u64::try_from(v.count().unwrap_or(0)).unwrap_or(0))
+        .sum())
 }
 
 /// StatusId and Comment for findings by their metadata.uid, ≤ 100 per call.

@@ -327,9 +327,9 @@ impl DemoSource {
                     && f["Region"] == self.info.region.as_str()
             })
             .filter(|f| match query {
-                Query::Full { include_archived } => {
-                    *include_archived || f["RecordState"] == "ACTIVE"
-                }
+                Query::Full {
+                    include_archived, ..
+                } => *include_archived || f["RecordState"] == "ACTIVE",
                 Query::UpdatedSince(t) => f["UpdatedAt"]
                     .as_str()
                     .and_then(crate::model::parse_timestamp)

@@ -17,6 +17,8 @@ struct Inner {
     findings: Vec<Normalized>,
     failures: VecDeque<SourceError>,
     calls: usize,
+    /// Every query asked, oldest first (with the page token).
+    queries: Vec<(Query, Option<String>)>,
 }
 
 #[derive(Clone)]
@@ -24,6 +26,8 @@ pub struct MemorySource {
     info: SourceInfo,
     inner: Arc<Mutex<Inner>>,
     page_size: usize,
+    resumable: bool,
+    estimate: Option<u64>,
 }
 
 impl MemorySource {
@@ -37,7 +41,31 @@ impl MemorySource {
             },
             inner: Arc::default(),
             page_size: 100,
+            resumable: false,
+            estimate: None,
         }
+    }
+
+    /// Full reads honour `from` (oldest first, every record state from there), as AWS does.
+    pub fn resumable(mut self) -> MemorySource {
+        self.resumable = true;
+        self
+    }
+
+    pub fn with_page_size(mut self, n: usize) -> MemorySource {
+        self.page_size = n.max(1);
+        self
+    }
+
+    /// What [`Source::estimate_total`] answers.
+    pub fn with_estimate(mut self, n: u64) -> MemorySource {
+        self.estimate = Some(n);
+        self
+    }
+
+    /// Every query asked so far, with its page token.
+    pub fn queries(&self) -> Vec<(Query, Option<String>)> {
+        self.inner.lock().expect("memory source").queries.clone()
     }
 
     pub fn put(&self, mut f: Finding) {
@@ -82,6 +110,7 @@ impl Source for MemorySource {
         Box::pin(async move {
             let mut inner = self.inner.lock().expect("memory source");
             inner.calls += 1;
+            inner.queries.push((query.clone(), token.clone()));
             if let Some(e) = inner.failures.pop_front() {
                 return Err(e);
             }
@@ -89,7 +118,12 @@ impl Source for MemorySource {
                 .findings
                 .iter()
                 .filter(|n| match query {
-                    Query::Full { include_archived } => {
+                    Query::Full {
+                        from: Some(from), ..
+                    } if self.resumable => n.finding.updated_at >= *from,
+                    Query::Full {
+                        include_archived, ..
+                    } => {
                         *include_archived
                             || n.finding.record_state == crate::model::RecordState::Active
                     }
@@ -139,6 +173,18 @@ impl Source for MemorySource {
             per_sec: 1000.0,
             burst: 1000,
         }
+    }
+
+    fn resumable(&self) -> bool {
+        self.resumable
+    }
+
+    fn estimate_total(
+        &self,
+        _include_archived: bool,
+    ) -> BoxFuture<'_, Result<Option<u64>, SourceError>> {
+        let n = self.estimate;
+        Box::pin(async move { Ok(n) })
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod asff;
 pub mod aws_accounts;
+pub mod aws_aggregator;
 pub mod aws_controls;
 pub mod aws_history;
 pub mod aws_securityhub;
@@ -27,9 +28,25 @@ pub use asff::{Normalized, NormalizedPage};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Query {
     /// Every finding that is not archived (or every finding, with `include_archived`).
-    Full { include_archived: bool },
+    /// Resumable sources read it oldest `UpdatedAt` first; `from` continues an interrupted
+    /// full read at that instant (ms, inclusive). A source that is not
+    /// [`resumable`](Source::resumable) ignores `from`.
+    Full {
+        include_archived: bool,
+        from: Option<i64>,
+    },
     /// Findings updated at or after this instant (ms), oldest first, any record state.
     UpdatedSince(i64),
+}
+
+impl Query {
+    /// A full read from the start.
+    pub fn full(include_archived: bool) -> Query {
+        Query::Full {
+            include_archived,
+            from: None,
+        }
+    }
 }
 
 /// Static facts about a source, shown in the status bar.
@@ -183,6 +200,21 @@ pub trait Source: Send + Sync + 'static {
     /// tell (a watched directory: a few `stat`s). Default: always poll.
     fn changed(&self) -> BoxFuture<'_, bool> {
         Box::pin(async { true })
+    /// True when a full read comes oldest `UpdatedAt` first and honours `Query::Full { from }`,
+    /// so an interrupted full sync can continue where it stopped. A resumed read returns every
+    /// record state from `from` on (a finding archived meanwhile moved past the checkpoint and
+    /// must be seen to be dropped).
+    fn resumable(&self) -> bool {
+        false
+    }
+
+    /// How many findings a full read would return, when the provider can say so cheaply
+    /// (Security Hub v2: GetFindingStatisticsV2); None when it cannot.
+    fn estimate_total(
+        &self,
+        _include_archived: bool,
+    ) -> BoxFuture<'_, Result<Option<u64>, SourceError>> {
+        Box::pin(async { Ok(None) })
     }
 
     /// Scores the provider computes itself, read after each full sync (None: it has none).

@@ -9,7 +9,10 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::model::Finding;
+use crate::poller::{Checkpoint, SyncKind};
 use crate::sources::Normalized;
+
+mod sync;
 
 /// Each entry moves the schema one version forward; never edit a shipped one.
 const MIGRATIONS: &[&str] = &[
@@ -159,6 +162,16 @@ const MIGRATIONS: &[&str] = &[
         resolved_at INTEGER,
         PRIMARY KEY (finding_id, channel)
     );",
+    // 7: full reads at organisation scale: which full read last returned a finding (its
+    // started_at), the checkpoint an interrupted full read resumes from, and the last
+    // completed full read's count (the next one's expected total)
+    "ALTER TABLE findings ADD COLUMN sync_mark INTEGER;
+    ALTER TABLE sources ADD COLUMN sync_kind TEXT;
+    ALTER TABLE sources ADD COLUMN sync_started_at INTEGER;
+    ALTER TABLE sources ADD COLUMN sync_from INTEGER;
+    ALTER TABLE sources ADD COLUMN sync_pages INTEGER;
+    ALTER TABLE sources ADD COLUMN sync_findings INTEGER;
+    ALTER TABLE sources ADD COLUMN last_full_count INTEGER;",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -187,11 +200,19 @@ pub struct SourceState {
     pub watermark: Option<i64>,
     pub last_full_sync: Option<i64>,
     pub last_ok: Option<i64>,
+    /// An interrupted full read (written by [`Store::save_checkpoint`], not by
+    /// [`Store::save_source_state`]).
+    pub checkpoint: Option<crate::poller::Checkpoint>,
+    /// Findings of the source after its last completed full read.
+    pub last_full_count: Option<u64>,
 }
 
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Full reads in progress in this process: source → the read's started_at, written as
+    /// `sync_mark` on every finding `upsert` stores for that source.
+    marks: std::collections::HashMap<String, i64>,
 }
 
 impl Store {
@@ -222,6 +243,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            marks: Default::default(),
         };
         store.init()?;
         Ok(store)
@@ -236,6 +258,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: PathBuf::from(":memory:"),
+            marks: Default::default(),
         };
         store.init()?;
         Ok(store)
@@ -308,7 +331,8 @@ impl Store {
             .unwrap_or(0) as usize
     }
 
-    /// Inserts or replaces findings (one transaction).
+    /// Inserts or replaces findings (one transaction). A finding of a source with a full read
+    /// in progress ([`Store::begin_full_sync`]) gets that read's mark; others keep theirs.
     pub fn upsert(&mut self, items: &[Normalized]) -> Result<(), StoreError> {
         let path = self.path.clone();
         let sql = |source| StoreError::Sql {
@@ -319,11 +343,12 @@ impl Store {
         {
             let mut stmt = tx
                 .prepare_cached(
-                    "INSERT INTO findings (id, source, updated_at, record_state, data, raw)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                    "INSERT INTO findings (id, source, updated_at, record_state, data, raw, sync_mark)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                      ON CONFLICT(id) DO UPDATE SET source = excluded.source,
                        updated_at = excluded.updated_at, record_state = excluded.record_state,
-                       data = excluded.data, raw = excluded.raw",
+                       data = excluded.data, raw = excluded.raw,
+                       sync_mark = coalesce(excluded.sync_mark, findings.sync_mark)",
                 )
                 .map_err(sql)?;
             for n in items {
@@ -335,7 +360,8 @@ impl Store {
                     f.updated_at,
                     f.record_state.as_str(),
                     data,
-                    &*n.raw
+                    &*n.raw,
+                    self.marks.get(f.source.as_str())
                 ])
                 .map_err(sql)?;
             }
@@ -475,13 +501,31 @@ impl Store {
         let r = self
             .conn
             .query_row(
-                "SELECT watermark, last_full_sync, last_ok FROM sources WHERE key = ?1",
+                "SELECT watermark, last_full_sync, last_ok, sync_kind, sync_started_at, sync_from,
+                        sync_pages, sync_findings, last_full_count
+                 FROM sources WHERE key = ?1",
                 [key],
                 |r| {
+                    let kind: Option<String> = r.get(3)?;
+                    let started: Option<i64> = r.get(4)?;
+                    let from: Option<i64> = r.get(5)?;
+                    let checkpoint =
+                        match (kind.as_deref().and_then(SyncKind::parse), started, from) {
+                            (Some(kind), Some(started_at), Some(updated_at)) => Some(Checkpoint {
+                                kind,
+                                started_at,
+                                updated_at,
+                                pages: r.get::<_, Option<u32>>(6)?.unwrap_or(0),
+                                findings: r.get::<_, Option<i64>>(7)?.unwrap_or(0).max(0) as u64,
+                            }),
+                            _ => None,
+                        };
                     Ok(SourceState {
                         watermark: r.get(0)?,
                         last_full_sync: r.get(1)?,
                         last_ok: r.get(2)?,
+                        checkpoint,
+                        last_full_count: r.get::<_, Option<i64>>(8)?.map(|n| n.max(0) as u64),
                     })
                 },
             )
@@ -527,6 +571,7 @@ mod tests {
                     watermark: Some(5),
                     last_full_sync: Some(6),
                     last_ok: None,
+                    ..Default::default()
                 },
             )
             .unwrap();

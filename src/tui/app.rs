@@ -437,20 +437,29 @@ impl App {
                 return;
             }
             Overlay::Sources { scroll } => {
-                return match self.keymap.action(&key) {
-                    Some(Action::MoveDown) => {
-                        self.overlay = Overlay::Sources {
-                            scroll: scroll.saturating_add(1),
-                        }
+                // A thousand sources: pages, top and bottom, not only line by line.
+                let inner = self.size.1.saturating_sub(4);
+                let max = super::views::overlays::source_rows(self)
+                    .saturating_sub(usize::from(inner))
+                    .min(usize::from(u16::MAX)) as u16;
+                let page = inner.saturating_sub(1).max(1);
+                let scroll = match self.keymap.action(&key) {
+                    Some(Action::MoveDown) => scroll.saturating_add(1),
+                    Some(Action::MoveUp) => scroll.saturating_sub(1),
+                    Some(Action::PageDown) => scroll.saturating_add(page),
+                    Some(Action::PageUp) => scroll.saturating_sub(page),
+                    Some(Action::Top) => 0,
+                    Some(Action::Bottom) => max,
+                    Some(Action::Quit) => {
+                        self.quit = true;
+                        return;
                     }
-                    Some(Action::MoveUp) => {
-                        self.overlay = Overlay::Sources {
-                            scroll: scroll.saturating_sub(1),
-                        }
-                    }
-                    Some(Action::Quit) => self.quit = true,
-                    _ => {}
+                    _ => return,
                 };
+                self.overlay = Overlay::Sources {
+                    scroll: scroll.min(max),
+                };
+                return;
             }
         }
         if self.search_step_key(&key) {

@@ -97,6 +97,28 @@ impl Moto {
         Client::new(&sdk_config(&self.target("seed", account, region)).await)
     }
 
+    /// The AWS calls moto received (`/_hubble/requests`), oldest first; `query` filters them
+    /// (e.g. "operation=GetFindings&account=111111111111").
+    pub async fn requests(&self, query: &str) -> Vec<Value> {
+        let v: Value = reqwest::Client::new()
+            .get(format!("{}/_hubble/requests?{query}", self.url))
+            .send()
+            .await
+            .expect("request log")
+            .json()
+            .await
+            .expect("request log JSON");
+        v["requests"].as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn clear_requests(&self) {
+        reqwest::Client::new()
+            .delete(format!("{}/_hubble/requests", self.url))
+            .send()
+            .await
+            .expect("request log");
+    }
+
     /// Arms a test-only fault in the plugin.
     pub async fn fault(&self, body: Value) {
         let r = reqwest::Client::new()
@@ -202,6 +224,8 @@ fn to_sdk(v: &Value) -> AwsSecurityFinding {
                 .build(),
         )
         .workflow(Workflow::builder().status(WorkflowStatus::New).build())
-        .record_state(RecordState::Active)
+        .record_state(RecordState::from(
+            v["RecordState"].as_str().unwrap_or("ACTIVE"),
+        ))
         .build()
 }

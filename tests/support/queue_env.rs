@@ -243,14 +243,10 @@ impl Env {
             &self.moto.target("check", account, region),
         )
         .await;
-        let (items, _) = agent_hubble::poller::fetch_all(
-            &src,
-            &agent_hubble::sources::Query::Full {
-                include_archived: true,
-            },
-        )
-        .await
-        .unwrap();
+        let (items, _) =
+            agent_hubble::poller::fetch_all(&src, &agent_hubble::sources::Query::full(true))
+                .await
+                .unwrap();
         items
             .into_iter()
             .find(|n| n.finding.id == id)

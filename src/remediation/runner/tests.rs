@@ -130,17 +130,12 @@ fn proposal(a: &MemoryAutomation, document: &str, finding: usize) -> Proposal {
 }
 
 async fn finding(src: &MemorySource) -> crate::model::Finding {
-    src.fetch_page(
-        &Query::Full {
-            include_archived: true,
-        },
-        None,
-    )
-    .await
-    .unwrap()
-    .items
-    .remove(0)
-    .finding
+    src.fetch_page(&Query::full(true), None)
+        .await
+        .unwrap()
+        .items
+        .remove(0)
+        .finding
 }
 
 async fn approved(fx: &mut Fixture, document: &str) -> String {

@@ -23,9 +23,7 @@ fn fleet_is_varied() {
     let fleet = DemoFleet::new(7, 600, now_ms());
     let sources = fleet.sources();
     assert_eq!(sources.len(), ACCOUNTS.len() * REGIONS.len());
-    let full = Query::Full {
-        include_archived: true,
-    };
+    let full = Query::full(true);
     let found: Vec<_> = sources
         .iter()
         .flat_map(|s| all(s.as_ref(), &full))
@@ -71,12 +69,7 @@ fn fleet_lives_and_honours_workflow_updates() {
         }))
         .unwrap();
     assert_eq!(out.processed, vec![target.id.clone()]);
-    let after = all(
-        src.as_ref(),
-        &Query::Full {
-            include_archived: true,
-        },
-    );
+    let after = all(src.as_ref(), &Query::full(true));
     let same = after.iter().find(|n| n.finding.id == target.id).unwrap();
     assert_eq!(same.finding.workflow, Workflow::Suppressed);
     assert_eq!(

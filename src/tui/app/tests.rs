@@ -41,6 +41,7 @@ fn snapshot(health: HealthState, error: Option<&str>) -> Arc<Snapshot> {
         last_ok: Some(NOW - 120_000),
         failures: 0,
         api: None,
+        progress: None,
     };
     if health == HealthState::Pending {
         h.last_ok = None;
@@ -62,6 +63,7 @@ fn snapshot(health: HealthState, error: Option<&str>) -> Arc<Snapshot> {
                     last_ok: Some(NOW - 120_000),
                     failures: 0,
                     api: None,
+                    progress: None,
                 },
                 stale: false,
                 findings: 40,
@@ -536,6 +538,7 @@ mod notify_ui;
 mod posture_ui;
 mod remediation_ui;
 mod sources_ui;
+mod sync_ui;
 
 /// Marks hidden by a later filter are never acted on, and the dialog says so.
 #[test]

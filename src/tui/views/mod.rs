@@ -9,6 +9,7 @@ pub mod overlays;
 mod posture;
 mod queue;
 mod rem_overlays;
+pub mod sync_progress;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -332,9 +333,11 @@ fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
             t.style("status.stale"),
         ));
     }
-    let last = match s.last_ok {
-        Some(ms) => format!(" {sep} last poll {} ago", format_age(app.now, ms)),
-        None => format!(" {sep} no poll completed yet"),
+    // While full reads run, their progress says more than the time of the last poll.
+    let last = match (sync_progress::status_segment(&s.sources), s.last_ok) {
+        (Some(sync), _) => format!(" {sep} {sync}"),
+        (None, Some(ms)) => format!(" {sep} last poll {} ago", format_age(app.now, ms)),
+        (None, None) => format!(" {sep} no poll completed yet"),
     };
     spans.push(Span::styled(last, t.style("statusbar")));
     Line::from(spans).render(line1, buf);

@@ -261,7 +261,13 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
             clear(rect, buf, t.style("dialog"));
             let b = block(app, "Sources (Esc closes)", true);
             let mut lines = Vec::new();
+            // Lines only down to the bottom of the window: 1,000 sources are not laid out per
+            // frame (wrapped rows are at least as many as lines, so nothing visible is lost).
+            let needed = usize::from(*scroll) + usize::from(rect.height);
             for s in app.snapshot.sources.iter() {
+                if lines.len() >= needed {
+                    break;
+                }
                 let state = s.health.state;
                 let style = t.style(match state {
                     crate::poller::HealthState::Ok => "status.ok",
@@ -292,6 +298,12 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
                         t.style("text.muted"),
                     ),
                 ]));
+                if let Some(p) = &s.health.progress {
+                    lines.push(Line::styled(
+                        format!("          {}", super::sync_progress::source_line(t, p)),
+                        t.style("dialog"),
+                    ));
+                }
                 if let Some(e) = &s.health.last_error {
                     lines.push(Line::styled(
                         format!("          {}", sanitize::bounded(e, 300)),
@@ -421,4 +433,20 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
             focus_note.then(|| caret(&d.note, note_area))
         }
     }
+}
+
+/// Rows the sources list takes (a source, its progress, its error wrapped in the list's
+/// width): how far it scrolls.
+pub fn source_rows(app: &App) -> usize {
+    let width = usize::from(app.size.0.min(110).saturating_sub(2)).max(1);
+    app.snapshot
+        .sources
+        .iter()
+        .map(|s| {
+            let error = s.health.last_error.as_ref().map_or(0, |e| {
+                (10 + sanitize::bounded(e, 300).chars().count()).div_ceil(width)
+            });
+            1 + usize::from(s.health.progress.is_some()) + error
+        })
+        .sum()
 }
