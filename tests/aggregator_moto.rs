@@ -132,6 +132,7 @@ async fn one_source_in_the_aggregation_region_reads_the_whole_organisation() {
             status: Workflow::Resolved,
             note: Some("accepted risk, org-wide".into()),
             actor: "alice@bastion".into(),
+            reason: None,
         })
         .await
         .unwrap();

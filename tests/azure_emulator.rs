@@ -27,6 +27,7 @@ const SUB_A: &str = "20ff7fc3-e762-44dd-bd96-b71116dcdc23";
 const SUB_B: &str = "0980887d-03d6-408c-9566-532f3456804e";
 const FULL: Query = Query::Full {
     include_archived: false,
+    from: None,
 };
 
 fn demo() -> Emulator {

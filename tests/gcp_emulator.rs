@@ -243,7 +243,7 @@ async fn the_poller_turns_a_finding_resolved_elsewhere_into_resolved() {
             SourceEvent::Health { health, .. } => {
                 assert!(health.last_error.is_none(), "{health:?}")
             }
-            SourceEvent::Scores { .. } => {}
+            _ => {}
         }
     }
     panic!("the incremental poll did not bring the resolved finding");

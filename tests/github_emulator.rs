@@ -17,6 +17,7 @@ use support::emulator::Emulator;
 
 const FULL: Query = Query::Full {
     include_archived: false,
+    from: None,
 };
 
 fn start() -> Emulator {
@@ -140,13 +141,7 @@ async fn repository_listing_follows_link_paging_and_keeps_recently_closed_alerts
     assert_eq!(read(&s, &FULL).await.len(), 152);
     assert_eq!(remaining(&emu).await, before);
 
-    let all = read(
-        &s,
-        &Query::Full {
-            include_archived: true,
-        },
-    )
-    .await;
+    let all = read(&s, &Query::full(true)).await;
     assert_eq!(all.len(), 153);
 }
 
@@ -168,13 +163,7 @@ async fn organisation_listing_covers_its_repositories() {
         .cloned()
         .collect();
     let s = source(&emu, Targets::Org("acme".into()));
-    let items = read(
-        &s,
-        &Query::Full {
-            include_archived: true,
-        },
-    )
-    .await;
+    let items = read(&s, &Query::full(true)).await;
     assert_eq!(items.len(), expected.len());
     let accounts: HashSet<&str> = items.iter().map(|n| &*n.finding.account).collect();
     assert_eq!(accounts, HashSet::from(["acme/api", "acme/web"]));

@@ -140,7 +140,7 @@ impl View {
             }
             SourceEvent::SyncDone { .. } => self.syncs += 1,
             SourceEvent::Health { health, .. } => self.health.push(health.state),
-            SourceEvent::Scores { .. } => {}
+            _ => {}
         }
     }
 
@@ -208,6 +208,7 @@ fn settings() -> Settings {
         min_backoff: Duration::from_secs(1),
         max_backoff: Duration::from_secs(5),
         include_archived: false,
+        max_concurrent: 16,
     }
 }
 
@@ -437,6 +438,7 @@ async fn layout_of_watched_directories_and_health() {
     let source = SarifSource::new("layout", vec![root.to_path_buf()], "acme/x");
     let full = Query::Full {
         include_archived: false,
+        from: None,
     };
     let (items, skipped) = poller::fetch_all(&source, &full).await.unwrap();
     assert!(skipped.is_empty(), "{skipped:?}");

@@ -200,6 +200,8 @@ pub trait Source: Send + Sync + 'static {
     /// tell (a watched directory: a few `stat`s). Default: always poll.
     fn changed(&self) -> BoxFuture<'_, bool> {
         Box::pin(async { true })
+    }
+
     /// True when a full read comes oldest `UpdatedAt` first and honours `Query::Full { from }`,
     /// so an interrupted full sync can continue where it stopped. A resumed read returns every
     /// record state from `from` on (a finding archived meanwhile moved past the checkpoint and

@@ -15,6 +15,7 @@ use crate::support::emulator::Emulator;
 pub const ORG: &str = "organizations/123456789012";
 pub const FULL: Query = Query::Full {
     include_archived: false,
+    from: None,
 };
 
 pub struct Gcp {

@@ -553,14 +553,7 @@ mod tests {
     use crate::model::Severity;
 
     async fn all(s: &Arc<dyn Source>) -> NormalizedPage {
-        s.fetch_page(
-            &Query::Full {
-                include_archived: false,
-            },
-            None,
-        )
-        .await
-        .unwrap()
+        s.fetch_page(&Query::full(false), None).await.unwrap()
     }
 
     /// Every document goes through the real normaliser without a skip, in its own cloud.

@@ -132,9 +132,11 @@ impl GcpSource {
         match query {
             Query::Full {
                 include_archived: false,
+                ..
             } => Some("state=\"ACTIVE\"".into()),
             Query::Full {
                 include_archived: true,
+                ..
             } => None,
             Query::UpdatedSince(ms) => Some(format!("event_time >= \"{}\"", format_rfc3339(*ms))),
         }
@@ -245,18 +247,10 @@ mod tests {
     #[test]
     fn filters() {
         assert_eq!(
-            GcpSource::filter(&Query::Full {
-                include_archived: false
-            })
-            .as_deref(),
+            GcpSource::filter(&Query::full(false)).as_deref(),
             Some("state=\"ACTIVE\"")
         );
-        assert_eq!(
-            GcpSource::filter(&Query::Full {
-                include_archived: true
-            }),
-            None
-        );
+        assert_eq!(GcpSource::filter(&Query::full(true)), None);
         assert_eq!(
             GcpSource::filter(&Query::UpdatedSince(1_777_716_000_000)).as_deref(),
             Some("event_time >= \"2026-05-02T10:00:00.000Z\"")

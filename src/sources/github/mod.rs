@@ -193,7 +193,8 @@ impl GithubSource {
                 let all = matches!(
                     query,
                     Query::Full {
-                        include_archived: true
+                        include_archived: true,
+                        ..
                     }
                 );
                 Cursor {
