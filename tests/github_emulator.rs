@@ -517,20 +517,20 @@ async fn an_unreadable_repository_is_reported_while_the_others_are_read() {
         Settings::default(),
         tx,
     );
-    let mut seen = None;
+    let mut read = 0;
     let health = loop {
         match tokio::time::timeout(Duration::from_secs(20), rx.recv())
             .await
             .unwrap()
             .unwrap()
         {
-            SourceEvent::SyncDone { seen: s, .. } => seen = s,
-            SourceEvent::Health { health, .. } => break health,
+            SourceEvent::Upsert { items, .. } => read += items.len(),
+            SourceEvent::Health { health, .. } if health.progress.is_none() => break health,
             _ => {}
         }
     };
     poller.shutdown();
-    assert_eq!(seen.unwrap().len(), 1);
+    assert_eq!(read, 1, "the readable repository's alert");
     assert_eq!(health.state, HealthState::Error);
     assert!(health.last_ok.is_some() && health.last_error.unwrap().contains("acme/secret"));
 

@@ -109,10 +109,14 @@ fn markers() -> Vec<(String, String, usize)> {
     out
 }
 
-/// What the console would show: the hub's upsert and removal rules, in miniature.
+/// What the console would show: the hub's upsert and removal rules, in miniature. A full
+/// read is announced by `SyncStarted`; what it upserts is marked with its start, and at its
+/// `SyncDone` the findings it did not return (and not updated since it began) are gone.
 #[derive(Default)]
 struct View {
     findings: HashMap<String, Finding>,
+    marks: HashMap<String, i64>,
+    reading: Option<i64>,
     skipped: Vec<String>,
     syncs: usize,
     upserts: usize,
@@ -122,24 +126,43 @@ struct View {
 impl View {
     fn apply(&mut self, ev: SourceEvent) {
         match ev {
+            SourceEvent::SyncStarted { started_at, .. } => self.reading = Some(started_at),
             SourceEvent::Upsert { items, skipped, .. } => {
                 self.upserts += 1;
                 self.skipped.extend(skipped);
                 for n in items {
+                    if let Some(at) = self.reading {
+                        self.marks.insert(n.finding.id.clone(), at);
+                    }
                     self.findings.insert(n.finding.id.clone(), n.finding);
                 }
             }
+            SourceEvent::Gone { ids, .. } => {
+                for id in ids {
+                    self.findings.remove(&id);
+                }
+            }
             SourceEvent::SyncDone {
-                started_at,
-                seen: Some(seen),
-                ..
+                started_at, seen, ..
             } => {
                 self.syncs += 1;
-                self.findings
-                    .retain(|id, f| seen.contains(id) || f.updated_at >= started_at);
+                let marks = &self.marks;
+                match seen {
+                    Some(seen) => self
+                        .findings
+                        .retain(|id, f| seen.contains(id) || f.updated_at >= started_at),
+                    None if self.reading == Some(started_at) => self.findings.retain(|id, f| {
+                        marks.get(id).is_some_and(|m| *m >= started_at)
+                            || f.updated_at >= started_at
+                    }),
+                    None => {}
+                }
+                self.reading = None;
             }
-            SourceEvent::SyncDone { .. } => self.syncs += 1,
-            SourceEvent::Health { health, .. } => self.health.push(health.state),
+            // Progress reports during a read are not the read's outcome.
+            SourceEvent::Health { health, .. } if health.progress.is_none() => {
+                self.health.push(health.state)
+            }
             _ => {}
         }
     }
