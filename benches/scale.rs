@@ -1,0 +1,275 @@
+//! Issue 12 budgets at organisation scale: the same measures at N findings (default 1,000,000;
+//! `HUBBLE_SCALE_N` or `--n N`), demo-fleet ASFF with its realistic text reuse, normalised by
+//! the real code path. Each process-level figure (start from the store, peak RSS) is taken in a
+//! fresh child process.
+//!
+//!   cargo bench --bench scale                 # 1M
+//!   cargo bench --bench scale -- --n 100000   # the 100k figures beside them
+//!
+//! Prints one line per measure; BENCHMARKS.md has the results.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use agent_hubble::filter::Filter;
+use agent_hubble::hub::{Hub, HubInput, Snapshot};
+use agent_hubble::model::Finding;
+use agent_hubble::poller::SourceEvent;
+use agent_hubble::query::{self, GroupBy, GroupOrder, Scope, Sort};
+use agent_hubble::sources::asff::normalize_page;
+use agent_hubble::sources::demo::DemoFleet;
+use agent_hubble::sources::{Normalized, SourceInfo};
+use agent_hubble::tui::app::{App, Msg, Options};
+use ratatui::Terminal;
+
+const NOW: i64 = 1_763_800_000_000;
+const PAGE: usize = 10_000;
+
+fn info() -> SourceInfo {
+    SourceInfo {
+        key: "bench/src".into(),
+        provider: agent_hubble::model::Provider::Demo,
+        name: "b".into(),
+        region: "us-east-1".into(),
+    }
+}
+
+/// N findings, PAGE at a time, with ids unique across pages.
+fn pages(n: usize, mut f: impl FnMut(Vec<Normalized>)) {
+    for p in 0..n.div_ceil(PAGE) {
+        let size = PAGE.min(n - p * PAGE);
+        let body = DemoFleet::new(p as u64, size, NOW).body();
+        let mut page = normalize_page(&body, "bench/src").unwrap();
+        for it in &mut page.items {
+            it.finding.id = format!("{}/p{p}", it.finding.id);
+        }
+        f(page.items);
+    }
+}
+
+fn hwm_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn app(snap: Arc<Snapshot>, w: u16, h: u16) -> App {
+    let theme = agent_hubble::tui::theme::load(
+        "default",
+        None,
+        agent_hubble::tui::color::ColorDepth::TrueColor,
+        false,
+    )
+    .unwrap();
+    let keymap = agent_hubble::tui::keymap::load("default", None).unwrap();
+    let mut a = App::new(Options::default(), theme, keymap, snap, NOW);
+    a.update(Msg::Resize(w, h));
+    a
+}
+
+/// Child: every finding through the hub into an on-disk store, as a first sync writes it.
+fn child_fill(n: usize, db: &Path) {
+    let store = agent_hubble::store::Store::open(db).unwrap();
+    let (mut hub, _rx) = Hub::new(Some(store), &[info()]);
+    let t = Instant::now();
+    pages(n, |items| {
+        hub.apply(HubInput::Source(SourceEvent::Upsert {
+            source: "bench/src".into(),
+            items,
+            skipped: Vec::new(),
+        }));
+        hub.publish();
+    });
+    println!(
+        "fill: {n} findings normalised, through the hub into the store in {:.1} s; peak RSS {:.0} MB",
+        t.elapsed().as_secs_f64(),
+        hwm_mb()
+    );
+}
+
+/// Child: a console start on that store: open, load, publish, first frame at 200×60.
+fn child_start(db: &Path) {
+    let t = Instant::now();
+    let store = agent_hubble::store::Store::open(db).unwrap();
+    let (mut hub, rx) = Hub::new(Some(store), &[info()]);
+    hub.publish();
+    let snap = rx.borrow().clone();
+    let a = app(snap.clone(), 200, 60);
+    let mut term = Terminal::new(ratatui::backend::TestBackend::new(200, 60)).unwrap();
+    term.draw(|f| agent_hubble::tui::views::render(f, &a))
+        .unwrap();
+    println!(
+        "start from the store: first frame after {:.0} ms with {} findings loaded; peak RSS {:.0} MB",
+        ms(t),
+        snap.findings.len(),
+        hwm_mb()
+    );
+}
+
+/// In this process: filter, sort, group, apply and render at N.
+fn interaction(n: usize) {
+    let (mut hub, rx) = Hub::new(None, &[info()]);
+    pages(n, |items| {
+        hub.apply(HubInput::Source(SourceEvent::Upsert {
+            source: "bench/src".into(),
+            items,
+            skipped: Vec::new(),
+        }));
+    });
+    hub.publish();
+    let snap = rx.borrow().clone();
+    let all: &[Arc<Finding>] = &snap.findings;
+
+    let typical = Filter::parse("sev:>=high wf:new").unwrap();
+    let mut t5 = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        std::hint::black_box(query::compute(
+            all,
+            &typical,
+            Sort::default(),
+            Scope::Working,
+            NOW,
+        ));
+        t5.push(ms(t));
+    }
+    t5.sort_by(f64::total_cmp);
+    println!(
+        "filter + sort `sev:>=high wf:new` (working view): median {:.0} ms (goal < 100 ms)",
+        pct(&t5, 0.5)
+    );
+
+    // Narrowing while typing, as the app does it: each keystroke in the prompt.
+    let mut a = app(snap.clone(), 200, 60);
+    a.update(Msg::Key(crossterm::event::KeyCode::Char('/').into()));
+    let mut keys = Vec::new();
+    for c in "sev:high acct:1111".chars() {
+        let t = Instant::now();
+        a.update(Msg::Key(crossterm::event::KeyCode::Char(c).into()));
+        keys.push(ms(t));
+    }
+    let mut sorted = keys.clone();
+    sorted.sort_by(f64::total_cmp);
+    println!(
+        "typing `sev:high acct:1111` in the filter prompt: per keystroke median {:.0} ms, max {:.0} ms (goal < 30 ms)",
+        pct(&sorted, 0.5),
+        sorted[sorted.len() - 1]
+    );
+    a.update(Msg::Key(crossterm::event::KeyCode::Esc.into()));
+
+    let view = query::compute(all, &Filter::default(), Sort::default(), Scope::All, NOW);
+    let t = Instant::now();
+    let groups = query::group(all, &view, GroupBy::Control, GroupOrder::Count, false);
+    println!(
+        "group-by control with counts: {:.0} ms ({} groups) (goal < 100 ms)",
+        ms(t),
+        groups.len()
+    );
+
+    // 1k updated findings applied and a snapshot published, then taken by the app.
+    let base: Vec<Normalized> = {
+        let mut v = Vec::new();
+        pages(1_000, |items| v = items);
+        v
+    };
+    let mut applies = Vec::new();
+    for round in 1..=5i64 {
+        let batch: Vec<Normalized> = base
+            .iter()
+            .map(|n| {
+                let mut n = n.clone();
+                n.finding.updated_at += round;
+                n
+            })
+            .collect();
+        let t = Instant::now();
+        hub.apply(HubInput::Source(SourceEvent::Upsert {
+            source: "bench/src".into(),
+            items: batch,
+            skipped: Vec::new(),
+        }));
+        hub.publish();
+        let publish = ms(t);
+        let t = Instant::now();
+        a.update(Msg::Snapshot(hub.snapshot()));
+        applies.push((publish, ms(t)));
+    }
+    applies.sort_by(|x, y| (x.0 + x.1).total_cmp(&(y.0 + y.1)));
+    let (p, u) = applies[applies.len() / 2];
+    println!(
+        "apply a 1k-finding update and publish: {p:.0} ms; the app taking the snapshot (re-filter, sort): {u:.0} ms (goal < 20 ms)"
+    );
+
+    let mut term = Terminal::new(ratatui::backend::TestBackend::new(200, 60)).unwrap();
+    let mut times = Vec::new();
+    for i in 0..1000 {
+        a.update(Msg::Key(crossterm::event::KeyCode::Char('j').into()));
+        let t = Instant::now();
+        term.draw(|f| agent_hubble::tui::views::render(f, &a))
+            .unwrap();
+        if i >= 50 {
+            times.push(ms(t));
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "render 200x60: p50 {:.3} ms, p99 {:.3} ms (goal p99 < 2 ms)",
+        pct(&times, 0.5),
+        pct(&times, 0.99)
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    if let Some(db) = arg("--child-fill") {
+        let n = arg("--n").and_then(|v| v.parse().ok()).unwrap();
+        return child_fill(n, Path::new(&db));
+    }
+    if let Some(db) = arg("--child-start") {
+        return child_start(Path::new(&db));
+    }
+    // `cargo test --benches` runs every bench once with --test: nothing to do here.
+    if args.iter().any(|a| a == "--test" || a == "--list") {
+        return;
+    }
+    let n: usize = arg("--n")
+        .or_else(|| std::env::var("HUBBLE_SCALE_N").ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    println!("scale budgets at {n} findings");
+    let dir: PathBuf = std::env::temp_dir().join(format!("hubble-scale-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("h.db");
+    let exe = std::env::current_exe().unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&exe).args(args).output().unwrap();
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+        eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    };
+    let n_text = n.to_string();
+    let db_text = db.display().to_string();
+    run(&["--child-fill", &db_text, "--n", &n_text]);
+    let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
+    println!("store file: {:.0} MB", size as f64 / 1e6);
+    run(&["--child-start", &db_text]);
+    interaction(n);
+    let _ = std::fs::remove_dir_all(dir);
+}
