@@ -260,7 +260,10 @@ fn main() {
     let db = dir.join("h.db");
     let exe = std::env::current_exe().unwrap();
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(&exe).args(args).output().unwrap();
+        let out = std::process::Command::new(&exe)
+            .args(args)
+            .output()
+            .unwrap();
         print!("{}", String::from_utf8_lossy(&out.stdout));
         eprint!("{}", String::from_utf8_lossy(&out.stderr));
     };

@@ -190,4 +190,3 @@ fn parse_age(text: &str) -> Option<(i64, String)> {
     let ms = i64::try_from(amount.checked_mul(per)?).ok()?;
     Some((ms, format!("{amount}{unit}")))
 }
-
