@@ -71,6 +71,17 @@ pub fn key(standards_id: &str) -> String {
         )
 }
 
+/// What kind of standard a key names, for reports.
+pub fn kind(key: &str) -> &'static str {
+    if key.starts_with("gcp-") {
+        "Google Cloud compliance standard (Security Command Center findings' compliances)"
+    } else if key.starts_with("azure-") {
+        "Microsoft Defender for Cloud benchmark (recommendations)"
+    } else {
+        "AWS Security Hub standard"
+    }
+}
+
 pub fn name(key: &str) -> String {
     if let Some(n) = other_cloud_name(key) {
         return n;
@@ -148,5 +159,8 @@ mod tests {
         assert_eq!(key("azure/mcsb"), "azure-mcsb");
         assert!(name("azure-mcsb").starts_with("Azure · "));
         assert_eq!(key(crate::sources::azure::normalize::MCSB), "azure-mcsb");
+        assert!(kind("gcp-cis-2.0").starts_with("Google Cloud"));
+        assert!(kind("azure-mcsb").starts_with("Microsoft Defender"));
+        assert_eq!(kind("fsbp"), "AWS Security Hub standard");
     }
 }

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::{Model, Status, score_text, status_text};
 use crate::model::format_rfc3339;
+use crate::posture::standards;
 use crate::sanitize;
 
 const CSS: &str = "\
@@ -93,7 +94,7 @@ pub(super) fn render(m: &Model) -> String {
     let kind = if m.derived.is_some() {
         "Derived mapping — not an AWS Security Hub standard"
     } else {
-        "AWS Security Hub standard"
+        standards::kind(&m.key)
     };
     let rows = [
         ("Standard", format!("{} ({})", esc(&m.name), code(&m.key))),

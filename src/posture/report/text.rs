@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use super::{Model, Status, score_text, status_text};
 use crate::model::format_rfc3339;
+use crate::posture::standards;
 use crate::sanitize;
 
 /// Markdown text: backslash-escapes every character Markdown or inline HTML could act on.
@@ -64,7 +65,7 @@ pub(super) fn markdown(m: &Model) -> String {
     let kind = if m.derived.is_some() {
         "derived mapping — not an AWS Security Hub standard"
     } else {
-        "AWS Security Hub standard"
+        standards::kind(&m.key)
     };
     let rows = [
         ("Standard", standard),

@@ -41,13 +41,26 @@ pub struct CloudDemoSource {
     /// The subscription, project or repository.
     scope: String,
     docs: Mutex<Vec<Doc>>,
+    /// When the last life event happened (a finding arrived or resolved) and how many so far.
+    life: Mutex<(i64, u64)>,
 }
+
+/// Time between life events of one source: with five of them, something happens every
+/// ten seconds or so.
+const TEMPO_MS: i64 = 50_000;
 
 const HOUR: i64 = 3_600_000;
 
 /// Every other-cloud demo source, their documents dated relative to `now`.
 pub fn sources(now: i64) -> Vec<Arc<dyn Source>> {
-    let mut out: Vec<Arc<dyn Source>> = Vec::new();
+    typed(now)
+        .into_iter()
+        .map(|s| s as Arc<dyn Source>)
+        .collect()
+}
+
+fn typed(now: i64) -> Vec<Arc<CloudDemoSource>> {
+    let mut out: Vec<Arc<CloudDemoSource>> = Vec::new();
     for (i, (sub, name)) in AZURE_SUBSCRIPTIONS.iter().enumerate() {
         out.push(Arc::new(CloudDemoSource::new(
             Kind::Azure,
@@ -102,10 +115,101 @@ impl CloudDemoSource {
             kind,
             scope: scope.to_string(),
             docs: Mutex::new(docs),
+            life: Mutex::new((crate::model::now_ms(), 0)),
+        }
+    }
+
+    /// The fleet is alive: alternately a new finding arrives (a copy of one of its kind,
+    /// dated now) and an open one is resolved (fixed on GitHub, resolved in Defender,
+    /// INACTIVE in SCC), as the provider would report them.
+    fn evolve(&self, now: i64) {
+        let mut life = self.life.lock().expect("demo lock");
+        if now - life.0 < TEMPO_MS {
+            return;
+        }
+        life.0 = now;
+        life.1 += 1;
+        let n = life.1;
+        let stamp = format_rfc3339(now);
+        let mut docs = self.docs.lock().expect("demo lock");
+        if n % 2 == 1 && docs.len() < 40 {
+            let template = docs.iter().find(|d| match self.kind {
+                Kind::Azure => d.json["id"]
+                    .as_str()
+                    .is_some_and(|i| i.contains("/alerts/")),
+                _ => true,
+            });
+            let Some(mut j) = template.map(|d| d.json.clone()) else {
+                return;
+            };
+            match self.kind {
+                Kind::Azure => {
+                    let id = format!("{}-{n}", j["id"].as_str().unwrap_or(""));
+                    j["name"] = json!(id.rsplit('/').next().unwrap_or(""));
+                    j["id"] = json!(id);
+                    let p = &mut j["properties"];
+                    p["status"] = json!("Active");
+                    for k in [
+                        "startTimeUtc",
+                        "endTimeUtc",
+                        "timeGeneratedUtc",
+                        "processingEndTimeUtc",
+                    ] {
+                        p[k] = json!(stamp);
+                    }
+                }
+                Kind::Gcp => {
+                    let f = &mut j["finding"];
+                    let name = format!("{}n{n}", f["name"].as_str().unwrap_or(""));
+                    f["name"] = json!(name);
+                    f["canonicalName"] = json!(name);
+                    f["state"] = json!("ACTIVE");
+                    f["mute"] = json!("UNMUTED");
+                    f["eventTime"] = json!(stamp);
+                    f["createTime"] = json!(stamp);
+                }
+                Kind::Github => {
+                    let number = 100 + n;
+                    j["number"] = json!(number);
+                    j["html_url"] = json!(format!(
+                        "https://github.com/{GITHUB_REPO}/security/code-scanning/{number}"
+                    ));
+                    j["state"] = json!("open");
+                    j["created_at"] = json!(stamp);
+                    j["updated_at"] = json!(stamp);
+                }
+            }
+            docs.push(Doc {
+                json: j,
+                updated: now,
+            });
+        } else if let Some(d) = docs.iter_mut().find(|d| match self.kind {
+            Kind::Azure => d.json["properties"]["status"] == "Active",
+            Kind::Gcp => d.json["finding"]["state"] == "ACTIVE",
+            Kind::Github => d.json["state"] == "open",
+        }) {
+            let j = &mut d.json;
+            match self.kind {
+                Kind::Azure => {
+                    j["properties"]["status"] = json!("Resolved");
+                    j["properties"]["processingEndTimeUtc"] = json!(stamp);
+                }
+                Kind::Gcp => {
+                    j["finding"]["state"] = json!("INACTIVE");
+                    j["finding"]["eventTime"] = json!(stamp);
+                }
+                Kind::Github => {
+                    j["state"] = json!("fixed");
+                    j["fixed_at"] = json!(stamp);
+                    j["updated_at"] = json!(stamp);
+                }
+            }
+            d.updated = now;
         }
     }
 
     fn page(&self, query: &Query) -> Result<NormalizedPage, SourceError> {
+        self.evolve(crate::model::now_ms());
         let docs = self.docs.lock().expect("demo lock");
         let wanted: Vec<&Value> = docs
             .iter()

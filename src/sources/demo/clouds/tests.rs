@@ -107,3 +107,25 @@ async fn azure_secure_score_counts_recommendations() {
     assert_eq!(scores[0].controls[0].unhealthy, 3);
     assert_eq!(scores[0].percentage, 40.0);
 }
+
+/// The other clouds are alive too: findings arrive and resolve over time.
+#[tokio::test]
+async fn findings_arrive_and_resolve() {
+    let now = crate::model::now_ms();
+    for typed in typed(now) {
+        let key = typed.info().key.clone();
+        let s: Arc<dyn Source> = typed.clone();
+        let before = all(&s).await.items;
+        let open = |items: &[crate::sources::Normalized]| {
+            items.iter().filter(|n| n.finding.is_open()).count()
+        };
+        typed.evolve(now + TEMPO_MS + 1_000);
+        let after = all(&s).await.items;
+        assert_eq!(after.len(), before.len() + 1, "{key}: one arrived");
+        assert_eq!(open(&after), open(&before) + 1, "{key}: and it is open");
+        typed.evolve(now + 3 * TEMPO_MS);
+        let later = all(&s).await.items;
+        assert_eq!(later.len(), after.len(), "{key}");
+        assert_eq!(open(&later), open(&after) - 1, "{key}: one resolved");
+    }
+}
