@@ -246,8 +246,10 @@ fn main() {
     if let Some(db) = arg("--child-start") {
         return child_start(Path::new(&db));
     }
-    // `cargo test --benches` runs every bench once with --test: nothing to do here.
-    if args.iter().any(|a| a == "--test" || a == "--list") {
+    // `cargo test --all-targets` runs this binary without arguments (and `--test`/`--list`
+    // elsewhere): only `cargo bench` (which passes `--bench`) or `--n N` measure.
+    if !args.iter().any(|a| a == "--bench" || a == "--n") {
+        println!("scale: run with `cargo bench --bench scale [-- --n N]`");
         return;
     }
     let n: usize = arg("--n")
