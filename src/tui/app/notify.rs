@@ -52,8 +52,11 @@ impl App {
                 "read-only mode: no {what} from this console (rules still notify; see the README)"
             ));
             false
-        } else if !self.opts.notify.enabled || self.opts.notify.channels.is_empty() {
-            self.error("notifications are off: configure [[notify.channel]] in the config (and the audit log must be writable)");
+        } else if self.opts.notify.channels.is_empty() {
+            self.error("notifications are off: add [[notify.channel]] to the config");
+            false
+        } else if !self.opts.notify.enabled {
+            self.error("notifications are off in this console: the audit log is unavailable");
             false
         } else {
             true

@@ -87,7 +87,19 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
         } else {
             "notifications are off in this console (the audit log is unavailable)"
         };
-        buf.set_string(area.x + 2, area.y + 1, msg, t.style("text.muted"));
+        // Wrapped: the hint must be readable whole at 80 columns.
+        ratatui::widgets::Paragraph::new(msg)
+            .style(t.style("text.muted"))
+            .wrap(ratatui::widgets::Wrap { trim: true })
+            .render(
+                Rect {
+                    x: area.x + 2,
+                    y: area.y + 1,
+                    width: area.width.saturating_sub(4),
+                    height: area.height.saturating_sub(1),
+                },
+                buf,
+            );
         return;
     }
     let rules_h = (app.notify.rules.len() as u16 + 1)

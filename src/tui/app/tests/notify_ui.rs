@@ -218,3 +218,25 @@ fn read_only_refuses_tickets_notes_and_retries() {
     assert!(notify_effects(&fx).is_empty());
     assert!(matches!(app.overlay, Overlay::None));
 }
+
+/// Without channels the view and the keys say how to turn notifications on, whole at 80×24.
+#[test]
+fn without_channels_the_hint_is_whole_at_80x24() {
+    let mut app = app_with(ColorDepth::TrueColor, 80, 24);
+    app.update(Msg::Snapshot(snapshot(HealthState::Ok, None)));
+    key(&mut app, KeyCode::Char('I'));
+    let s = screen(&app);
+    let words = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("add [[notify.channel]] and [[notify.rule]] to the config"),
+        "{s}"
+    );
+    key(&mut app, KeyCode::Char('I'));
+    assert!(!app.notify_view);
+    key(&mut app, KeyCode::Char('t'));
+    let s = screen(&app);
+    assert!(
+        s.contains("notifications are off: add [[notify.channel]] to the config"),
+        "{s}"
+    );
+}
