@@ -309,3 +309,22 @@ fn code_findings_have_a_repository_summary_not_a_standard_score() {
     let web = text.lines().find(|l| l.contains("acme/web")).unwrap();
     assert!(web.trim_end().ends_with("0%"), "{web}");
 }
+
+/// At 80 columns the mean-time-to-resolve line fits whole (short severity names).
+#[test]
+fn time_to_resolve_fits_at_80_columns() {
+    let mut app = posture_app(ColorDepth::TrueColor, 80, 24);
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Tab);
+    }
+    let s = screen(&app);
+    let line = s
+        .lines()
+        .find(|l| l.contains("Mean time to resolve"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(line.contains("INFO"), "{line}");
+    assert!(
+        line.contains("CRIT ") && !line.contains("CRITICAL"),
+        "{line}"
+    );
+}

@@ -67,7 +67,10 @@ pub(super) fn statistics(area: Rect, buf: &mut Buffer, app: &App) {
         y += 1;
     }
     y += 1;
-    let mttr: Vec<String> = names
+    // Short severity names when the full ones would not fit on one line (80 columns).
+    let short = ["CRIT", "HIGH", "MED", "LOW", "INFO"];
+    let labels = if area.width < 100 { &short } else { &names };
+    let mttr: Vec<String> = labels
         .iter()
         .zip(s.mttr_hours)
         .map(|(n, h)| {
@@ -87,7 +90,7 @@ pub(super) fn statistics(area: Rect, buf: &mut Buffer, app: &App) {
         y,
         vec![
             Span::styled("Mean time to resolve  ", t.style("title")),
-            Span::raw(mttr.join("   ")),
+            Span::raw(mttr.join(if area.width < 100 { "  " } else { "   " })),
         ],
     );
     code_repos(area, buf, app, y + 2);
