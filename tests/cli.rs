@@ -252,6 +252,20 @@ fn keyed_audit_log_needs_the_key() {
         "{}",
         stderr(&out)
     );
+    // The same key from an environment variable named in the config.
+    let env_cfg = home.path().join("env.toml");
+    std::fs::write(&env_cfg, "[store]\naudit_key_env = \"HUBBLE_AUDIT_KEY\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_agent-hubble"))
+        .args(["--config", env_cfg.to_str().unwrap(), "audit", "verify"])
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .env("HUBBLE_AUDIT_KEY", "correct horse battery staple 0123")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("keyed (HMAC-SHA256)"));
     // Rewrite the second entry; without the key the forger cannot fix the chain.
     let text = std::fs::read_to_string(&log).unwrap();
     std::fs::write(&log, text.replacen("f-1", "f-x", 1)).unwrap();

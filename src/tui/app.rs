@@ -385,6 +385,27 @@ impl App {
         fx
     }
 
+    /// Scrolling a read-only overlay (help, sources) `inner` rows high with `max` the last
+    /// offset: the new offset, or None when the key closes it (Quit also quits).
+    fn overlay_scroll(&mut self, key: &KeyEvent, scroll: u16, inner: u16, max: u16) -> Option<u16> {
+        let page = inner.saturating_sub(1).max(1);
+        let scroll = match self.keymap.action(key) {
+            Some(Action::MoveDown) => scroll.saturating_add(1),
+            Some(Action::MoveUp) => scroll.saturating_sub(1),
+            Some(Action::PageDown) => scroll.saturating_add(page),
+            Some(Action::PageUp) => scroll.saturating_sub(page),
+            Some(Action::Top) => 0,
+            Some(Action::Bottom) => max,
+            Some(Action::Quit) => {
+                self.quit = true;
+                return None;
+            }
+            // Any other key closes it.
+            _ => return None,
+        };
+        Some(scroll.min(max))
+    }
+
     fn on_key(&mut self, key: KeyEvent, fx: &mut Vec<Effect>) {
         // Ctrl-C always quits, whatever has focus.
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
@@ -416,24 +437,10 @@ impl App {
                 let max = super::views::overlays::help_lines(self, rect.width.saturating_sub(2))
                     .len()
                     .saturating_sub(usize::from(inner)) as u16;
-                let page = inner.saturating_sub(1).max(1);
-                let scroll = match self.keymap.action(&key) {
-                    Some(Action::MoveDown) => scroll.saturating_add(1),
-                    Some(Action::MoveUp) => scroll.saturating_sub(1),
-                    Some(Action::PageDown) => scroll.saturating_add(page),
-                    Some(Action::PageUp) => scroll.saturating_sub(page),
-                    Some(Action::Top) => 0,
-                    Some(Action::Bottom) => max,
-                    Some(Action::Quit) => {
-                        self.quit = true;
-                        return;
-                    }
-                    // Any other key closes the help.
-                    _ => return,
+                let Some(scroll) = self.overlay_scroll(&key, scroll, inner, max) else {
+                    return;
                 };
-                self.overlay = Overlay::Help {
-                    scroll: scroll.min(max),
-                };
+                self.overlay = Overlay::Help { scroll };
                 return;
             }
             Overlay::Sources { scroll } => {
@@ -442,23 +449,10 @@ impl App {
                 let max = super::views::overlays::source_rows(self)
                     .saturating_sub(usize::from(inner))
                     .min(usize::from(u16::MAX)) as u16;
-                let page = inner.saturating_sub(1).max(1);
-                let scroll = match self.keymap.action(&key) {
-                    Some(Action::MoveDown) => scroll.saturating_add(1),
-                    Some(Action::MoveUp) => scroll.saturating_sub(1),
-                    Some(Action::PageDown) => scroll.saturating_add(page),
-                    Some(Action::PageUp) => scroll.saturating_sub(page),
-                    Some(Action::Top) => 0,
-                    Some(Action::Bottom) => max,
-                    Some(Action::Quit) => {
-                        self.quit = true;
-                        return;
-                    }
-                    _ => return,
+                let Some(scroll) = self.overlay_scroll(&key, scroll, inner, max) else {
+                    return;
                 };
-                self.overlay = Overlay::Sources {
-                    scroll: scroll.min(max),
-                };
+                self.overlay = Overlay::Sources { scroll };
                 return;
             }
         }
