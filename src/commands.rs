@@ -200,7 +200,7 @@ fn print_groups(
         "LOW",
         "INFO"
     )?;
-    for g in &groups {
+    for g in groups.iter() {
         write!(out, "{} {:>6}", sanitize::fit(&g.key, 40), g.total())?;
         for s in Severity::ALL {
             write!(out, " {:>5}", g.count(s))?;

@@ -80,6 +80,8 @@ struct Needle {
     ascii: bool,
     /// `control:S3.*`: prefix instead of exact match.
     prefix: bool,
+    /// Characters the text must contain (see [`text::char_mask`]; 0 when not ASCII).
+    mask: u64,
 }
 
 impl Needle {
@@ -92,6 +94,7 @@ impl Needle {
         let lower: Box<str> = body.to_lowercase().into();
         let ascii = lower.is_ascii();
         Needle {
+            mask: if ascii { text::char_mask(&lower) } else { 0 },
             lower,
             ascii,
             prefix,
@@ -343,19 +346,42 @@ fn vuln_matches(v: &str, n: &Needle) -> bool {
 
 /// Short fields first so a hit skips the long description.
 fn free_matches(f: &Finding, n: &Needle) -> bool {
-    contains_ci(&f.account, n)
-        || f.account_name.as_deref().is_some_and(|a| contains_ci(a, n))
-        || contains_ci(&f.region, n)
-        || f.control_id.as_deref().is_some_and(|c| contains_ci(c, n))
-        || contains_ci(&f.product_name, n)
-        || contains_ci(&f.title, n)
-        || f.resources
-            .iter()
-            .any(|r| contains_ci(&r.kind, n) || contains_ci(&r.id, n))
-        || contains_ci(&f.generator_id, n)
-        || contains_ci(&f.id, n)
-        || f.vulns.iter().any(|v| contains_ci(v, n))
-        || contains_ci(&f.description, n)
+    // A character the needle has and no field has rules the finding out without a scan.
+    if n.mask & !f.search_mask.get_or_init(|| free_mask(f)) != 0 {
+        return false;
+    }
+    free_fields(f, |s| contains_ci(s, n))
+}
+
+/// Whether `hit` is true for any text free-text search looks in.
+fn free_fields(f: &Finding, mut hit: impl FnMut(&str) -> bool) -> bool {
+    hit(&f.account)
+        || f.account_name.as_deref().is_some_and(&mut hit)
+        || hit(&f.region)
+        || f.control_id.as_deref().is_some_and(&mut hit)
+        || hit(&f.product_name)
+        || hit(&f.title)
+        || f.resources.iter().any(|r| hit(&r.kind) || hit(&r.id))
+        || hit(&f.generator_id)
+        || hit(&f.id)
+        || f.vulns.iter().any(|v| hit(v))
+        || hit(&f.description)
+}
+
+/// The characters of every free-text field (see [`text::char_mask`]).
+fn free_mask(f: &Finding) -> u64 {
+    let mut m = 0;
+    free_fields(f, |s| {
+        m |= text::char_mask(s);
+        false
+    });
+    m
+}
+
+/// Computes the finding's search mask now (the hub does this as findings arrive, so the
+/// first search in the UI does not pay for it).
+pub fn warm(f: &Finding) {
+    f.search_mask.get_or_init(|| free_mask(f));
 }
 
 impl Filter {
@@ -379,6 +405,11 @@ impl Filter {
 
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
+    }
+
+    /// Whether the answer depends on the clock (`age:` terms).
+    pub fn uses_time(&self) -> bool {
+        self.terms.iter().any(|t| matches!(t.test, Test::Age(_)))
     }
 
     /// Which finding classes (see [`class_of`]) pass every severity, workflow, record-state,

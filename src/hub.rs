@@ -387,6 +387,8 @@ impl Hub {
                     let same = old.is_some_and(|old| *old.0 == f);
                     if !same {
                         self.changed.insert(f.id.clone());
+                        // Here, not on the UI thread's first search.
+                        crate::filter::warm(&f);
                         self.findings.replace(ById(Arc::new(f)));
                     }
                 }

@@ -335,3 +335,33 @@ fn class_tables_agree_with_matching() {
         assert_eq!(table.enums_only, !text.contains("control"), "{text}");
     }
 }
+
+#[test]
+fn search_mask_never_hides_a_match() {
+    use crate::sources::memory::sample_finding;
+    let mut odd = sample_finding(7, 1);
+    odd.title = "\u{212A}MS key rotation".into(); // Kelvin sign: folds to 'k'
+    odd.description = "Übersicht".into();
+    let mut plain = sample_finding(8, 2);
+    plain.description = "no such letters".into();
+    let findings: Vec<_> = (0..20)
+        .map(|i| sample_finding(i, i as i64))
+        .chain([odd, plain])
+        .collect();
+    let needles = [
+        "x", "k", "kms", "sg-0", "015d", "q", "Z9", "ü", "über", "", "::", "arn:aws",
+    ];
+    let mut rejected = 0;
+    for f in &findings {
+        for n in needles {
+            let needle = Needle::new(n, false);
+            let scan = free_fields(f, |s| contains_ci(s, &needle));
+            assert_eq!(free_matches(f, &needle), scan, "{n:?} in {}", f.id);
+            rejected += usize::from(needle.mask & !free_mask(f) != 0);
+        }
+    }
+    // The mask does reject without a scan (else the test proves nothing).
+    assert!(rejected > 20, "{rejected}");
+    // Non-ASCII text can fold onto any needle: every bit set.
+    assert_eq!(free_mask(&findings[20]), u64::MAX);
+}

@@ -4,6 +4,24 @@
 use super::Needle;
 
 /// Case-insensitive substring; allocates only for non-ASCII haystacks.
+/// The set of ASCII characters in `s`, case-folded, as bits (letters and digits each their
+/// own, other bytes sharing 27 bits). Text with any non-ASCII character gets every bit:
+/// Unicode folding may map it onto any needle (the Kelvin sign onto `k`).
+pub(super) fn char_mask(s: &str) -> u64 {
+    if !s.is_ascii() {
+        return u64::MAX;
+    }
+    s.bytes().fold(0, |m, b| {
+        let b = b.to_ascii_lowercase();
+        let bit = match b {
+            b'a'..=b'z' => b - b'a',
+            b'0'..=b'9' => 26 + b - b'0',
+            _ => 36 + b % 27,
+        };
+        m | 1 << bit
+    })
+}
+
 pub(super) fn contains_ci(hay: &str, n: &Needle) -> bool {
     if n.ascii {
         // ASCII bytes never occur inside multi-byte UTF-8 sequences, so a byte hit is real.

@@ -10,6 +10,24 @@ mod text;
 
 pub use self::text::{Text, intern};
 
+/// A finding's character set for free-text search, computed once on first use and kept
+/// with the (immutable, shared) finding: a search then rejects most findings with one AND
+/// instead of scanning ten strings. Not part of the finding's value: always equal.
+#[derive(Debug, Clone, Default)]
+pub struct SearchMask(std::sync::OnceLock<u64>);
+
+impl SearchMask {
+    pub fn get_or_init(&self, f: impl FnOnce() -> u64) -> u64 {
+        *self.0.get_or_init(f)
+    }
+}
+
+impl PartialEq for SearchMask {
+    fn eq(&self, _: &SearchMask) -> bool {
+        true
+    }
+}
+
 /// Severity label, ordered from least to most severe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -369,6 +387,9 @@ pub struct Finding {
     /// CVE and CWE ids (`CVE-2024-3094`, `CWE-79`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vulns: Vec<Text>,
+    /// Which characters the free-text fields hold (see `filter`), computed once.
+    #[serde(skip)]
+    pub search_mask: SearchMask,
     /// Provider-specific fields for the detail pane, in the provider's order:
     /// (label, value), e.g. ("Intent", "Execution"), ("Finding class", "THREAT").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

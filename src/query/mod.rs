@@ -6,5 +6,5 @@ mod group;
 mod sort;
 pub mod views;
 
-pub use group::{Group, GroupBy, GroupOrder, group};
+pub use group::{Group, GroupBy, GroupKeys, GroupOrder, Grouped, group, group_keyed};
 pub use sort::{Column, Scope, Sort, compute, id_key, short_resource};

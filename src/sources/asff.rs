@@ -451,6 +451,7 @@ fn convert(a: Asff<'_>, source: &str) -> Result<Finding, String> {
             .map(intern)
             .collect(),
         cloud: crate::model::Cloud::Aws,
+        search_mask: Default::default(),
         details: Vec::new(),
     })
 }

@@ -228,6 +228,7 @@ pub fn sample_finding(n: usize, updated_at: i64) -> Finding {
         cloud: Cloud::Aws,
         url: None,
         vulns: Vec::new(),
+        search_mask: Default::default(),
         details: Vec::new(),
     }
 }

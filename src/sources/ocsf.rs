@@ -512,6 +512,7 @@ fn convert(o: Ocsf<'_>, source: &str) -> Result<Finding, String> {
             }),
         url: None,
         vulns,
+        search_mask: Default::default(),
         details,
     })
 }

@@ -14,7 +14,7 @@ use super::rem_dialogs::{CancelDialog, DecisionDialog, PreviewDialog};
 use super::theme::Theme;
 use crate::filter::Filter;
 use crate::hub::Snapshot;
-use crate::query::{Group, GroupBy, GroupOrder, Scope, Sort};
+use crate::query::{GroupBy, GroupOrder, Grouped, Scope, Sort};
 use crate::remediation::service::QueueView;
 
 pub const MIN_WIDTH: u16 = 80;
@@ -149,7 +149,11 @@ pub struct App {
     pub group: Option<GroupBy>,
     pub group_order: GroupOrder,
     pub group_reverse: bool,
-    pub groups: Vec<Group>,
+    pub groups: Grouped,
+    /// Group keys interned for the snapshot's findings (rebuilt when either changes).
+    group_keys: Option<(Arc<Vec<Arc<crate::model::Finding>>>, crate::query::GroupKeys)>,
+    /// Recent views of this snapshot, by filter, sort and scope.
+    views_seen: rows::ViewsSeen,
     /// Keys of the groups shown open.
     pub expanded: HashSet<String>,
     pub selected: usize,
@@ -228,7 +232,9 @@ impl App {
             group: None,
             group_order: GroupOrder::default(),
             group_reverse: false,
-            groups: Vec::new(),
+            groups: Grouped::default(),
+            group_keys: None,
+            views_seen: Default::default(),
             expanded: HashSet::new(),
             selected: 0,
             offset: 0,

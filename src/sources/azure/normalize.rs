@@ -334,6 +334,7 @@ fn alert(id: &str, p: Props<'_>, ctx: &Ctx) -> Result<Finding, String> {
         note: None,
         url: opt_text(p.alert_uri.as_ref()),
         vulns: Vec::new(),
+        search_mask: Default::default(),
         details,
     })
 }
@@ -462,6 +463,7 @@ fn assessment(
             .as_ref()
             .and_then(|l| opt_text(l.azure_portal_uri.as_ref())),
         vulns: Vec::new(),
+        search_mask: Default::default(),
         details,
     }))
 }

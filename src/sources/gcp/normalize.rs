@@ -422,6 +422,7 @@ fn convert(item: Item<'_>, source: &Text) -> Result<Finding, String> {
             .into_iter()
             .collect(),
         details,
+        search_mask: Default::default(),
     })
 }
 

@@ -452,6 +452,7 @@ fn convert(a: Alert<'_>, source: &str, repo_hint: Option<&str>) -> Result<Findin
         note,
         url: html_url.map(intern),
         vulns,
+        search_mask: Default::default(),
         details,
     })
 }

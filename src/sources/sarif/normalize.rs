@@ -470,6 +470,7 @@ impl<'r, 'a> RunCtx<'r, 'a> {
                 .map(intern)
                 .or(help_uri),
             vulns,
+            search_mask: Default::default(),
             details,
         }
     }

@@ -47,7 +47,7 @@ impl App {
                 // Enter on a group filters to it.
                 if let (Some(by), Some(g)) = (self.group, self.group_at(self.selected)) {
                     let term = by.filter_term(&g.key);
-                    let key = g.key.clone();
+                    let key = g.key.to_string();
                     let text = format!("{} {term}", self.filter_text).trim().to_string();
                     self.expanded.insert(key);
                     self.set_filter(text);
@@ -87,8 +87,9 @@ impl App {
             Action::Mark if self.group_at(self.selected).is_some() => {
                 // Space on a group marks (or unmarks) all its findings: bulk actions on a group.
                 if let Some(g) = self.group_at(self.selected) {
-                    let ids: Vec<String> = g
-                        .rows
+                    let ids: Vec<String> = self
+                        .groups
+                        .rows(g)
                         .iter()
                         .map(|&i| self.snapshot.findings[i as usize].id.clone())
                         .collect();

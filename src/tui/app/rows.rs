@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::App;
 use crate::hub::Snapshot;
 use crate::model::Finding;
-use crate::query::{self as table, Column};
+use crate::query::{self as table, Column, Grouped};
 
 /// One line of the findings table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +16,47 @@ pub enum Row {
     Group(u32),
     /// Index into the snapshot's findings.
     Finding(u32),
+}
+
+/// What a view was computed from (besides the snapshot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ViewKey {
+    filter: String,
+    sort: table::Sort,
+    scope: table::Scope,
+    /// The clock, only for filters that read it.
+    now: Option<i64>,
+}
+
+/// The last few views computed from the current snapshot: backspacing in the filter prompt
+/// back to a filter already shown costs a copy instead of a scan and a sort.
+#[derive(Default)]
+pub(super) struct ViewsSeen {
+    findings: Option<Arc<Vec<Arc<Finding>>>>,
+    views: Vec<(ViewKey, Vec<u32>)>,
+}
+
+const VIEWS_SEEN: usize = 4;
+
+impl ViewsSeen {
+    fn get(&self, findings: &Arc<Vec<Arc<Finding>>>, key: &ViewKey) -> Option<&[u32]> {
+        let same = self.findings.as_ref().is_some_and(|f| Arc::ptr_eq(f, findings));
+        same.then(|| self.views.iter().find(|(k, _)| k == key))
+            .flatten()
+            .map(|(_, v)| v.as_slice())
+    }
+
+    fn put(&mut self, findings: &Arc<Vec<Arc<Finding>>>, key: ViewKey, view: &[u32]) {
+        if !self.findings.as_ref().is_some_and(|f| Arc::ptr_eq(f, findings)) {
+            self.findings = Some(findings.clone());
+            self.views.clear();
+        }
+        self.views.retain(|(k, _)| *k != key);
+        if self.views.len() == VIEWS_SEEN {
+            self.views.remove(0);
+        }
+        self.views.push((key, view.to_vec()));
+    }
 }
 
 /// What stays selected across a rebuild.
@@ -79,31 +120,53 @@ impl App {
     }
 
     fn rebuild(&mut self, keep: Option<Keep>) {
+        let key = self.view_key();
         let s = &self.snapshot;
-        self.view = table::compute(&s.findings, &self.filter, self.sort, self.scope, self.now);
+        self.view = match self.views_seen.get(&s.findings, &key) {
+            Some(v) => v.to_vec(),
+            None => {
+                let v = table::compute(&s.findings, &self.filter, self.sort, self.scope, self.now);
+                self.views_seen.put(&s.findings, key, &v);
+                v
+            }
+        };
         self.rebuild_rows(keep);
+    }
+
+    fn view_key(&self) -> ViewKey {
+        ViewKey {
+            filter: self.filter.to_string(),
+            sort: self.sort,
+            scope: self.scope,
+            now: self.filter.uses_time().then_some(self.now),
+        }
     }
 
     /// Rows from the view (groups when grouping), then the selection put back.
     fn rebuild_rows(&mut self, keep: Option<Keep>) {
         self.rows = match self.group {
             None => {
-                self.groups.clear();
+                self.groups = Grouped::default();
                 self.view.iter().map(|&i| Row::Finding(i)).collect()
             }
             Some(by) => {
-                self.groups = table::group(
-                    &self.snapshot.findings,
-                    &self.view,
-                    by,
-                    self.group_order,
-                    self.group_reverse,
-                );
+                let findings = &self.snapshot.findings;
+                let fresh = match &self.group_keys {
+                    Some((of, k)) => !Arc::ptr_eq(of, findings) || k.by != by,
+                    None => true,
+                };
+                if fresh {
+                    let keys = table::GroupKeys::new(findings, by);
+                    self.group_keys = Some((findings.clone(), keys));
+                }
+                let keys = &self.group_keys.as_ref().expect("just built").1;
+                self.groups =
+                    table::group_keyed(keys, &self.view, self.group_order, self.group_reverse);
                 let mut rows = Vec::with_capacity(self.groups.len());
                 for (gi, g) in self.groups.iter().enumerate() {
                     rows.push(Row::Group(gi as u32));
-                    if self.expanded.contains(&g.key) {
-                        rows.extend(g.rows.iter().map(|&i| Row::Finding(i)));
+                    if !self.expanded.is_empty() && self.expanded.contains(&*g.key) {
+                        rows.extend(self.groups.rows(g).iter().map(|&i| Row::Finding(i)));
                     }
                 }
                 rows
@@ -120,7 +183,7 @@ impl App {
             Row::Finding(i) => Some(Keep::Finding(
                 self.snapshot.findings[*i as usize].id.clone(),
             )),
-            Row::Group(g) => Some(Keep::Group(self.groups.get(*g as usize)?.key.clone())),
+            Row::Group(g) => Some(Keep::Group(self.groups.get(*g as usize)?.key.to_string())),
         }
     }
 
@@ -134,7 +197,7 @@ impl App {
             Some(Keep::Group(key)) => self
                 .rows
                 .iter()
-                .position(|r| matches!(r, Row::Group(g) if self.groups[*g as usize].key == *key)),
+                .position(|r| matches!(r, Row::Group(g) if *self.groups[*g as usize].key == **key)),
             None => None,
         };
         if let Some(p) = pos {
@@ -149,6 +212,8 @@ impl App {
         let (findings, filter, now) = (&self.snapshot.findings, &self.filter, self.now);
         self.view
             .retain(|&i| filter.matches(&findings[i as usize], now));
+        let key = self.view_key();
+        self.views_seen.put(&self.snapshot.findings, key, &self.view);
         self.rebuild_rows(keep);
     }
 
@@ -181,7 +246,7 @@ impl App {
         let Some((row, g)) = self.selected_group() else {
             return;
         };
-        let key = g.key.clone();
+        let key = g.key.to_string();
         let now_open = open.unwrap_or(!self.expanded.contains(&key));
         if now_open {
             self.expanded.insert(key.clone());

@@ -202,10 +202,11 @@ fn group_row(app: &App, buf: &mut Buffer, rect: Rect, g: &Group, selected: bool)
     if selected {
         buf.set_string(rect.x, rect.y, ">", style);
     }
-    let open = app.expanded.contains(&g.key);
+    let open = app.expanded.contains(&*g.key);
     let marker = t.symbol(if open { "group.open" } else { "group.closed" });
-    let marked = g
-        .rows
+    let marked = app
+        .groups
+        .rows(g)
         .iter()
         .filter(|&&i| app.marks.contains(&app.snapshot.findings[i as usize].id))
         .count();
