@@ -418,9 +418,11 @@ impl Filter {
     pub fn class_table(&self) -> ClassTable {
         let mut pass = vec![true; CLASSES];
         let mut enums_only = true;
+        let mut ages_only = true;
         for t in &self.terms {
             let Test::Enum(mask) = t.test else {
                 enums_only = false;
+                ages_only &= matches!(t.test, Test::Age(_));
                 continue;
             };
             for (class, ok) in pass.iter_mut().enumerate() {
@@ -437,7 +439,11 @@ impl Filter {
                 }
             }
         }
-        ClassTable { pass, enums_only }
+        ClassTable {
+            pass,
+            enums_only,
+            ages_only,
+        }
     }
 
     /// True when everything `self` matches is also matched by `previous` (the user typed
@@ -479,6 +485,8 @@ pub struct ClassTable {
     pub pass: Vec<bool>,
     /// Every term is an enum test: `pass` is the whole answer.
     pub enums_only: bool,
+    /// Every other term is an `age:` test: `pass` and the creation time are the answer.
+    pub ages_only: bool,
 }
 
 impl ClassTable {
@@ -486,6 +494,20 @@ impl ClassTable {
     #[inline]
     pub fn matches(&self, filter: &Filter, class: u16, f: &Finding, now_ms: i64) -> bool {
         self.pass[usize::from(class)] && (self.enums_only || filter.matches(f, now_ms))
+    }
+
+    /// The same answer from the class and creation time alone, when they suffice
+    /// (`ages_only`): a caller that keeps both need not touch the finding.
+    #[inline]
+    pub fn matches_by_age(&self, filter: &Filter, class: u16, created_at: i64, now_ms: i64) -> bool {
+        self.pass[usize::from(class)]
+            && filter.terms.iter().all(|t| match &t.test {
+                Test::Age(ages) => {
+                    let age = now_ms.saturating_sub(created_at);
+                    ages.iter().any(|(cmp, ms)| holds(*cmp, age, *ms)) != t.negate
+                }
+                _ => true,
+            })
     }
 }
 

@@ -299,6 +299,9 @@ fn class_tables_agree_with_matching() {
         "comp:failed cloud:aws",
         "-comp:passed",
         "sev:critical control:S3.*",
+        "wf:new age:<1h",
+        "-age:>7d sev:>=high",
+        "age:<2h title:x",
         "",
     ] {
         let filter = Filter::parse(text).unwrap();
@@ -327,12 +330,28 @@ fn class_tables_agree_with_matching() {
                                 filter.matches(&f, 0),
                                 "{text} {sev:?} {wf:?} {state:?} {comp:?} {cloud:?}"
                             );
+                            if table.ages_only {
+                                // An hour and eight days after creation.
+                                for now in [f.created_at + 3_600_001, f.created_at + 8 * DAY] {
+                                    assert_eq!(
+                                        table.matches_by_age(&filter, class, f.created_at, now),
+                                        filter.matches(&f, now),
+                                        "{text} at {now}"
+                                    );
+                                }
+                            }
                         }
                     }
                 }
             }
         }
-        assert_eq!(table.enums_only, !text.contains("control"), "{text}");
+        let other = |w: &str| text.contains(w);
+        assert_eq!(
+            table.enums_only,
+            !other("control") && !other("age") && !other("title"),
+            "{text}"
+        );
+        assert_eq!(table.ages_only, !text.contains("control") && !text.contains("title"), "{text}");
     }
 }
 

@@ -6,8 +6,9 @@
 //! reports is checked against it when written (see `state::StateOp`), so a process whose
 //! memory is behind never sends twice.
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use super::settings::Settings;
 use super::state::RuleRecord;
@@ -88,10 +89,16 @@ struct RuleEval {
 pub struct Engine {
     settings: Arc<Settings>,
     rules: Vec<RuleEval>,
-    ids: HashMap<Box<str>, u32>,
+    ids: FxHashMap<Box<str>, u32>,
     names: Vec<Box<str>>,
-    /// The latest finding seen per interned id (for resolutions of findings that are gone).
+    /// The latest finding seen per interned id (for resolutions of findings that are gone),
+    /// and its class.
     last: Vec<Option<Arc<Finding>>>,
+    class: Vec<u16>,
+    created: Vec<i64>,
+    /// Interned id by the address of the `Arc` in `last`: a full pass recognises a finding it
+    /// has evaluated without hashing its id (the address stays valid while `last` holds it).
+    by_ptr: FxHashMap<usize, u32>,
     last_version: Option<u64>,
 }
 
@@ -101,9 +108,12 @@ impl Engine {
     pub fn new(settings: Arc<Settings>, records: &[RuleRecord]) -> Engine {
         let mut e = Engine {
             rules: Vec::new(),
-            ids: HashMap::new(),
+            ids: FxHashMap::default(),
             names: Vec::new(),
             last: Vec::new(),
+            class: Vec::new(),
+            created: Vec::new(),
+            by_ptr: FxHashMap::default(),
             last_version: None,
             settings: settings.clone(),
         };
@@ -140,7 +150,20 @@ impl Engine {
         self.ids.insert(id.into(), n);
         self.names.push(id.into());
         self.last.push(None);
+        self.class.push(0);
+        self.created.push(0);
         n
+    }
+
+    /// Keeps `f` as the latest form of interned finding `n`.
+    fn remember(&mut self, n: u32, f: &Arc<Finding>) {
+        let n_ = n as usize;
+        if let Some(old) = self.last[n_].replace(f.clone()) {
+            self.by_ptr.remove(&(Arc::as_ptr(&old) as usize));
+        }
+        self.by_ptr.insert(Arc::as_ptr(f) as usize, n);
+        self.class[n_] = class_of(f);
+        self.created[n_] = f.created_at;
     }
 
     /// The latest finding seen with this id.
@@ -196,8 +219,8 @@ impl Engine {
         let seen_open = self.last[n as usize]
             .as_ref()
             .is_some_and(|p| !is_resolved(p));
-        self.last[n as usize] = Some(f.clone());
-        let class = class_of(f);
+        self.remember(n, f);
+        let class = self.class[n as usize];
         let mut was_open = false;
         for (ri, r) in self.rules.iter_mut().enumerate() {
             if !r.active {
@@ -264,30 +287,53 @@ impl Engine {
     fn full(&mut self, snap: &Snapshot, now: i64, out: &mut Vec<Change>) {
         let findings = &snap.findings;
         let mut idx = Vec::with_capacity(findings.len());
-        let mut classes = Vec::with_capacity(findings.len());
-        let mut present = BitSet::default();
-        for f in findings.iter() {
-            let n = self.intern(&f.id);
-            if self.last[n as usize]
-                .as_ref()
-                .is_none_or(|l| !Arc::ptr_eq(l, f))
-            {
-                self.last[n as usize] = Some(f.clone());
-            }
+        // Findings not evaluated in this form yet. Every other one is the very `Arc` the
+        // engine last evaluated, so a rule that does not read the clock keeps its answer.
+        let mut fresh = Vec::new();
+        let mut present = BitSet(vec![0; self.ids.len().div_ceil(64)]);
+        for (k, f) in findings.iter().enumerate() {
+            let n = match self.by_ptr.get(&(Arc::as_ptr(f) as usize)) {
+                Some(&n) => n,
+                None => {
+                    let n = self.intern(&f.id);
+                    self.remember(n, f);
+                    fresh.push(k as u32);
+                    n
+                }
+            };
             present.set(n, true);
             idx.push(n);
-            classes.push(class_of(f));
         }
+        let words = self.ids.len().div_ceil(64);
         let mut resolved_open = BitSet::default();
         for (ri, r) in self.rules.iter_mut().enumerate() {
             if !r.active {
                 continue;
             }
             let rule = &self.settings.rules[ri];
-            let mut now_matched = BitSet(vec![0; self.ids.len().div_ceil(64)]);
-            for (k, f) in findings.iter().enumerate() {
-                if r.table.matches(&rule.filter, classes[k], f, now) {
-                    now_matched.set(idx[k], true);
+            let mut now_matched = BitSet(vec![0; words]);
+            let (class, created) = (&self.class, &self.created);
+            let eval = |k: u32, n: u32| {
+                let (c, f) = (class[n as usize], &findings[k as usize]);
+                if r.table.ages_only {
+                    r.table.matches_by_age(&rule.filter, c, created[n as usize], now)
+                } else {
+                    r.table.matches(&rule.filter, c, f, now)
+                }
+            };
+            if rule.filter.uses_time() {
+                for (k, &n) in idx.iter().enumerate() {
+                    if eval(k as u32, n) {
+                        now_matched.set(n, true);
+                    }
+                }
+            } else {
+                for (w, m) in now_matched.0.iter_mut().enumerate() {
+                    *m = r.matched.0.get(w).copied().unwrap_or(0) & present.0.get(w).copied().unwrap_or(0);
+                }
+                for &k in &fresh {
+                    let n = idx[k as usize];
+                    now_matched.set(n, eval(k, n));
                 }
             }
             for (w, (&new, old)) in now_matched

@@ -562,3 +562,61 @@ to = ["soc-slack"]
     );
     let _ = EventKind::Test;
 }
+
+#[test]
+fn a_full_pass_reuses_answers_only_for_the_same_finding_and_a_clock_free_rule() {
+    let settings = settings(
+        r#"
+[[notify.rule]]
+name = "a"
+when = "sev:>=high"
+to = ["siem"]
+[[notify.rule]]
+name = "recent"
+when = "age:<2h"
+to = ["siem"]
+"#,
+    );
+    let all: Vec<Arc<Finding>> = (0..200)
+        .map(|i| Arc::new(sample_finding(i, NOON)))
+        .collect();
+    let snap = |v: u64, list: &[Arc<Finding>]| Snapshot {
+        version: v,
+        findings: Arc::new(list.to_vec()),
+        ..Snapshot::default()
+    };
+    let mut e = Engine::new(settings.clone(), &[]);
+    e.evaluate(&snap(1, &all), NOON, true);
+    let recent = e.counts()[1].0;
+    assert!(recent > 0);
+    // Same findings three hours later: the clock rule lets every one go, the other keeps.
+    let later = NOON + 3 * 3_600_000;
+    let mut list = all.clone();
+    // One finding replaced by a new value the engine never saw (no incremental pass), one
+    // removed: both are noticed by the full pass.
+    let mut f = (*list[0]).clone();
+    f.severity = if f.severity >= Severity::High {
+        Severity::Low
+    } else {
+        Severity::Critical
+    };
+    list[0] = Arc::new(f);
+    let removed = list.pop().unwrap();
+    let changes = e.evaluate(&snap(3, &list), later, true);
+    let unmatched_recent = changes
+        .iter()
+        .filter(|c| matches!(c, Change::Unmatched { rule: 1, .. }))
+        .count();
+    assert_eq!(unmatched_recent, recent);
+    assert!(changes.iter().any(|c| match c {
+        Change::Matched { rule: 0, finding } => finding.id == list[0].id,
+        Change::Unmatched { rule: 0, id } => *id == list[0].id,
+        _ => false,
+    }));
+    // The same answers as an engine that evaluates everything from scratch.
+    let mut scratch = Engine::new(settings, &[]);
+    scratch.evaluate(&snap(3, &list), later, true);
+    let matched = |e: &Engine| e.counts().iter().map(|c| c.0).collect::<Vec<_>>();
+    assert_eq!(matched(&e), matched(&scratch));
+    assert!(e.finding(&removed.id).is_some(), "kept for its resolution");
+}
