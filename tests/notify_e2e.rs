@@ -34,10 +34,16 @@ impl Home {
     }
 
     fn command(&self, args: &[&str]) -> Command {
+        let mut c = self.real(args);
+        c.arg("--demo");
+        c
+    }
+
+    /// Without `--demo`: the sources the config names.
+    fn real(&self, args: &[&str]) -> Command {
         let home = self.dir.path();
         let mut c = Command::new(env!("CARGO_BIN_EXE_agent-hubble"));
-        c.arg("--demo")
-            .arg("--config")
+        c.arg("--config")
             .arg(&self.config)
             .args(args)
             .env("HOME", home)
@@ -67,10 +73,11 @@ impl Home {
 
     /// The outbox as `notify outbox --format json` lists it.
     fn outbox(&self) -> Vec<Value> {
-        let out = self
-            .command(&["notify", "outbox", "--format", "json"])
-            .output()
-            .unwrap();
+        self.outbox_of(self.command(&["notify", "outbox", "--format", "json"]))
+    }
+
+    fn outbox_of(&self, mut command: Command) -> Vec<Value> {
+        let out = command.output().unwrap();
         assert!(
             out.status.success(),
             "{}",
@@ -525,4 +532,93 @@ async fn a_finding_still_new_after_the_sla_is_escalated_to_pagerduty_once() {
             .iter()
             .all(|i| i["trigger_count"] == 1 && i["status"] == "triggered")
     );
+}
+
+/// The whole PagerDuty life of a finding through the real AWS path: `watch` (no demo) polls
+/// Security Hub on moto, triggers an incident for a CRITICAL; another user resolves the
+/// finding in Security Hub; the next poll sees it and the incident is resolved under the
+/// same dedup key, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_finding_resolved_in_security_hub_resolves_its_pagerduty_incident() {
+    use aws_sdk_securityhub::types::{
+        AwsSecurityFindingIdentifier, WorkflowStatus, WorkflowUpdate,
+    };
+    let moto = support::Moto::start();
+    let now = agent_hubble::model::format_rfc3339(agent_hubble::model::now_ms());
+    let crit = support::asff(support::ACCOUNT_A, "us-east-1", 1, "EC2.19", "CRITICAL", &now);
+    let low = support::asff(support::ACCOUNT_A, "us-east-1", 2, "S3.8", "LOW", &now);
+    let client = moto.client(support::ACCOUNT_A, "us-east-1").await;
+    support::seed(&client, &[crit.clone(), low]).await;
+    let rx = receivers().await;
+    let mut cfg = format!(
+        "[poll]\ninterval_secs = 5\nmax_attempts = 1\n\n[[aws]]\nname = \"prod\"\nregions = [\"us-east-1\"]\nrole_arn = \"arn:aws:iam::{}:role/Audit\"\nendpoint_url = \"{}\"\n\n[notify]\nlease_secs = 10\n",
+        support::ACCOUNT_A,
+        moto.url
+    );
+    cfg += &channel(
+        "oncall",
+        "pagerduty",
+        &format!(
+            "url = \"{}/v2/enqueue\"\nrouting_key_env = \"HUBBLE_PD_KEY\"",
+            rx.url
+        ),
+    );
+    cfg += "[[notify.rule]]\nname = \"crit\"\nwhen = \"sev:critical\"\nto = [\"oncall\"]\nnotify_existing = true\n";
+    let home = Home::new(&cfg);
+    let mut real = home.real(&["watch"]);
+    let mut w = real
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start agent-hubble watch");
+    let incidents = || async {
+        rx.get("/_emu/notify/pagerduty/incidents").await["incidents"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let start = Instant::now();
+    while incidents().await.is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(60), "no incident");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // Another user resolves the finding in Security Hub.
+    client
+        .batch_update_findings()
+        .finding_identifiers(
+            AwsSecurityFindingIdentifier::builder()
+                .id(crit["Id"].as_str().unwrap())
+                .product_arn(crit["ProductArn"].as_str().unwrap())
+                .build(),
+        )
+        .workflow(
+            WorkflowUpdate::builder()
+                .status(WorkflowStatus::Resolved)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("resolve in Security Hub");
+    while incidents().await[0]["status"] != "resolved" {
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "not resolved: {:?}",
+            home.outbox_of(home.real(&["notify", "outbox", "--format", "json"]))
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    term(&mut w);
+    assert!(wait_exit(&mut w, Duration::from_secs(25)).success());
+    let incidents = incidents().await;
+    assert_eq!(incidents.len(), 1, "only the CRITICAL pages: {incidents:?}");
+    assert_eq!(incidents[0]["trigger_count"], 1);
+    let outbox = home.outbox_of(home.real(&["notify", "outbox", "--format", "json"]));
+    let events: Vec<&str> = outbox
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events.len(), 2, "{outbox:#?}");
+    assert!(events.contains(&"finding.matched") && events.contains(&"finding.resolved"));
+    assert!(outbox.iter().all(|e| e["state"] == "sent"));
 }
