@@ -100,23 +100,46 @@ fn child_fill(n: usize, db: &Path) {
     );
 }
 
-/// Child: a console start on that store: open, load, publish, first frame at 200×60.
+/// Child: a console start on that store, as the console does it: open, first frame at
+/// 200×60 before any cached finding is read, then the hub thread loading pages (the count
+/// rising) until every finding is in.
 fn child_start(db: &Path) {
     let t = Instant::now();
     let store = agent_hubble::store::Store::open(db).unwrap();
-    let (mut hub, rx) = Hub::new(Some(store), &[info()]);
-    hub.publish();
-    let snap = rx.borrow().clone();
-    let a = app(snap.clone(), 200, 60);
+    let (hub, mut rx) = Hub::loading(Some(store), &[info()]);
+    let snap = rx.borrow_and_update().clone();
+    let mut a = app(snap.clone(), 200, 60);
     let mut term = Terminal::new(ratatui::backend::TestBackend::new(200, 60)).unwrap();
     term.draw(|f| agent_hubble::tui::views::render(f, &a))
         .unwrap();
     println!(
-        "start from the store: first frame after {:.0} ms with {} findings loaded; peak RSS {:.0} MB",
+        "start from the store: first frame after {:.0} ms ({} of {} findings loaded)",
         ms(t),
         snap.findings.len(),
-        hwm_mb()
+        snap.loading.map_or(0, |l| l.1)
     );
+    let (tx, hub_rx) = tokio::sync::mpsc::channel(8);
+    let thread = hub.spawn(hub_rx);
+    let mut frames = 0;
+    loop {
+        let s = rx.borrow_and_update().clone();
+        a.update(Msg::Snapshot(s.clone()));
+        term.draw(|f| agent_hubble::tui::views::render(f, &a))
+            .unwrap();
+        frames += 1;
+        if s.loading.is_none() && !s.findings.is_empty() {
+            println!(
+                "  every finding loaded after {:.1} s ({} findings, {frames} frames drawn meanwhile); peak RSS {:.0} MB",
+                t.elapsed().as_secs_f64(),
+                s.findings.len(),
+                hwm_mb()
+            );
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    drop(tx);
+    thread.join().unwrap();
 }
 
 /// In this process: filter, sort, group, apply and render at N.

@@ -74,6 +74,8 @@ pub struct Snapshot {
     pub insights: Arc<crate::posture::Insights>,
     /// Which clouds the findings come from (bit `Cloud as u8`).
     pub clouds: u8,
+    /// Cached findings read so far, of how many, while the store loads.
+    pub loading: Option<(u64, u64)>,
 }
 
 impl Snapshot {
@@ -131,10 +133,29 @@ pub struct Hub {
     account_names: HashMap<String, crate::model::Text>,
     /// Full reads in progress (marks, checkpoints): see `sync.rs`.
     syncs: sync::Syncs,
+    /// Keys of the configured sources.
+    known: HashSet<String>,
+    /// The cached findings still being read (see [`Hub::loading`]).
+    loading: Option<Loading>,
 }
+
+#[derive(Debug, Clone, Copy)]
+struct Loading {
+    /// Last row read.
+    after: i64,
+    loaded: u64,
+    total: u64,
+    page: usize,
+}
+
+/// Cached findings read per step while loading (~0.7 s of work at the measured rate).
+const LOAD_PAGE: usize = 50_000;
 
 /// Posture is O(findings): recomputed at most this often.
 const INSIGHTS_EVERY: Duration = Duration::from_secs(2);
+
+/// Snapshots while the cache loads (each one costs the console a re-filter).
+const LOAD_PUBLISH_EVERY: Duration = Duration::from_millis(500);
 
 /// Longest time between snapshots while events keep arriving.
 const PUBLISH_EVERY: Duration = Duration::from_millis(150);
@@ -146,21 +167,36 @@ impl Hub {
         store: Option<Store>,
         sources: &[SourceInfo],
     ) -> (Hub, watch::Receiver<Arc<Snapshot>>) {
-        let mut findings = HashSet::new();
+        let (mut hub, rx) = Hub::loading(store, sources);
+        while hub.load_page() {}
+        hub.publish();
+        (hub, rx)
+    }
+
+    /// Like [`Hub::new`], but the cached findings are read by `run`, a page at a time, with a
+    /// snapshot after each (the console draws its first frame at once and the count rises);
+    /// inputs wait until the cache is in, so nothing cached overwrites a fresher finding.
+    pub fn loading(
+        store: Option<Store>,
+        sources: &[SourceInfo],
+    ) -> (Hub, watch::Receiver<Arc<Snapshot>>) {
+        let findings = HashSet::new();
         let mut store_error = None;
-        let mut skipped = 0;
-        if let Some(s) = &store {
-            match s.load_findings() {
-                Ok((list, bad)) => {
-                    skipped = bad as u64;
-                    findings.extend(list.into_iter().map(|f| ById(Arc::new(f))));
-                }
-                Err(e) => store_error = Some(e.to_string()),
+        let skipped = 0;
+        let loading = match store.as_ref().map(|s| s.count_findings()) {
+            Some(Ok(total)) if total > 0 => Some(Loading {
+                after: 0,
+                loaded: 0,
+                total,
+                page: LOAD_PAGE,
+            }),
+            Some(Err(e)) => {
+                store_error = Some(e.to_string());
+                None
             }
-        }
-        let known: HashSet<&str> = sources.iter().map(|s| s.key.as_str()).collect();
-        // Findings of sources no longer configured are not shown.
-        findings.retain(|f| known.contains(f.0.source.as_str()));
+            _ => None,
+        };
+        let known: HashSet<String> = sources.iter().map(|s| s.key.clone()).collect();
         let sources = sources
             .iter()
             .map(|i| {
@@ -204,9 +240,52 @@ impl Hub {
             local_notes,
             account_names: HashMap::new(),
             syncs: Default::default(),
+            known,
+            loading,
         };
         hub.publish();
         (hub, rx)
+    }
+
+    /// Findings read per page while loading (tests and benchmarks use small pages).
+    pub fn set_load_page(&mut self, n: usize) {
+        if let Some(l) = self.loading.as_mut() {
+            l.page = n.max(1);
+        }
+    }
+
+    /// Reads the next page of cached findings; false when the cache is all in.
+    pub fn load_page(&mut self) -> bool {
+        let Some(l) = self.loading.as_mut() else {
+            return false;
+        };
+        let Some(store) = self.store.as_ref() else {
+            self.loading = None;
+            return false;
+        };
+        match store.load_findings_page(l.after, l.page) {
+            Ok(page) => {
+                l.loaded += page.findings.len() as u64 + page.bad as u64;
+                self.skipped += page.bad as u64;
+                for f in page.findings {
+                    // Findings of sources no longer configured are not shown.
+                    if self.known.contains(f.source.as_str()) {
+                        crate::filter::warm(&f);
+                        self.findings.insert(ById(Arc::new(f)));
+                    }
+                }
+                match page.next {
+                    Some(n) => l.after = n,
+                    None => self.loading = None,
+                }
+            }
+            Err(e) => {
+                self.store_error = Some(e.to_string());
+                self.loading = None;
+            }
+        }
+        self.insights_stale = true;
+        self.loading.is_some()
     }
 
     /// Runs on the current thread until every sender is gone.
@@ -219,6 +298,13 @@ impl Hub {
             .expect("hub timer runtime");
         let mut last_publish = Instant::now();
         let mut dirty = false;
+        while self.load_page() {
+            if last_publish.elapsed() >= LOAD_PUBLISH_EVERY {
+                self.publish();
+                last_publish = Instant::now();
+            }
+        }
+        self.publish();
         loop {
             let input = if self.insights_stale {
                 let wait = self.insights_at.map_or(Duration::ZERO, |t| {
@@ -530,7 +616,10 @@ impl Hub {
 
     pub fn publish(&mut self) {
         self.version += 1;
-        self.refresh_insights(false);
+        // Posture from half the cache would be wrong; it comes once the cache is in.
+        if self.loading.is_none() {
+            self.refresh_insights(false);
+        }
         let mut counts: HashMap<&str, usize> = HashMap::new();
         let mut clouds = 0u8;
         for ById(f) in &self.findings {
@@ -567,6 +656,7 @@ impl Hub {
             store_error: self.store_error.clone(),
             insights: self.insights.clone(),
             clouds,
+            loading: self.loading.map(|l| (l.loaded, l.total)),
         };
         self.tx.send_replace(Arc::new(snap));
     }

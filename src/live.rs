@@ -47,7 +47,8 @@ pub async fn start(cfg: &Config, paths: &Paths, setup: Setup) -> Live {
         })
         .collect();
     let infos: Vec<_> = setup.sources.iter().map(|s| s.info().clone()).collect();
-    let (mut hub, snapshots) = Hub::new(store, &infos);
+    // The cache is read by the hub thread, a page at a time: the first frame does not wait.
+    let (mut hub, snapshots) = Hub::loading(store, &infos);
     hub.set_history(crate::posture::HistorySettings {
         snapshot_every_ms: cfg.posture.snapshot_every_secs as i64 * 1000,
         retention_days: cfg.posture.retention_days.max(1),

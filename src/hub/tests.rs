@@ -314,3 +314,53 @@ fn account_names_stamp_held_and_arriving_findings() {
         "acct: matches the name"
     );
 }
+
+#[test]
+fn a_big_cache_loads_a_page_at_a_time_and_waits_for_no_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    {
+        let (mut hub, _rx) = Hub::new(
+            Some(Store::open(&path).unwrap()),
+            &[info("a"), info("old")],
+        );
+        hub.apply(upsert("a", (0..120).map(|n| item(n, "a", 1000)).collect()));
+        hub.apply(upsert("old", (200..205).map(|n| item(n, "old", 1000)).collect()));
+        hub.publish();
+    }
+    let (mut hub, rx) = Hub::loading(Some(Store::open(&path).unwrap()), &[info("a")]);
+    hub.set_load_page(25);
+    // The first snapshot comes before any cached finding is read.
+    let first = rx.borrow().clone();
+    assert_eq!(first.findings.len(), 0);
+    assert_eq!(first.loading, Some((0, 125)));
+    let mut seen = Vec::new();
+    while hub.load_page() {
+        hub.publish();
+        let s = hub.snapshot();
+        seen.push((s.findings.len(), s.loading));
+    }
+    hub.publish();
+    let last = hub.snapshot();
+    assert_eq!(last.loading, None);
+    // 120 of the configured source; the 5 of a source no longer configured are not shown.
+    assert_eq!(last.findings.len(), 120);
+    assert_eq!(seen.first(), Some(&(25, Some((25, 125)))));
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "{seen:?}");
+    // Posture is computed once the cache is in.
+    assert!(last.insights.stats.open_by_severity.iter().sum::<u32>() > 0);
+
+    // Run by its thread: an input queued while the cache loads is applied after it, so the
+    // fresher finding wins over its cached copy.
+    let (mut hub, rx) = Hub::loading(Some(Store::open(&path).unwrap()), &[info("a")]);
+    hub.set_load_page(10);
+    let (tx, hub_rx) = mpsc::channel(8);
+    tx.try_send(upsert("a", vec![item(3, "a", 5000)])).unwrap();
+    drop(tx);
+    hub.spawn(hub_rx).join().unwrap();
+    let s = rx.borrow().clone();
+    assert_eq!(s.loading, None);
+    assert_eq!(s.findings.len(), 120);
+    let f3 = s.findings.iter().find(|f| f.id == "f-000003").unwrap();
+    assert_eq!(f3.updated_at, 5000);
+}

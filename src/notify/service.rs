@@ -252,7 +252,9 @@ fn engine_loop(
             demo,
         };
         let full_due = now.saturating_sub(last_full) >= FULL_EVERY_MS;
-        if evaluated != Some(snap.version) || full_due {
+        // Half a cache is not the fleet: a rule baselined on it would take the rest for news.
+        let loaded = snap.loading.is_none();
+        if loaded && (evaluated != Some(snap.version) || full_due) {
             let full = full_due || !engine.follows(&snap);
             let changes = engine.evaluate(&snap, now, full);
             if full {

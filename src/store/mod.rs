@@ -58,6 +58,15 @@ pub struct Store {
     marks: std::collections::HashMap<String, i64>,
 }
 
+/// One page of cached findings (see [`Store::load_findings_page`]).
+#[derive(Debug, Default)]
+pub struct Page {
+    pub findings: Vec<Finding>,
+    /// Rows that no longer parse (skipped and counted).
+    pub bad: usize,
+    pub next: Option<i64>,
+}
+
 impl Store {
     /// Opens (creating with mode 0600) and migrates the store at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
@@ -232,21 +241,51 @@ impl Store {
 
     /// Every cached finding. Rows that no longer deserialise are skipped and counted.
     pub fn load_findings(&self) -> Result<(Vec<Finding>, usize), StoreError> {
-        let mut stmt = self.sql(self.conn.prepare("SELECT data FROM findings"))?;
-        let rows = self.sql(stmt.query_map([], |r| r.get::<_, String>(0)))?;
-        let mut out = Vec::new();
-        let mut bad = 0;
-        for row in rows {
-            match self.sql(row).map(|s| serde_json::from_str::<Finding>(&s)) {
-                Ok(Ok(f)) => out.push(f),
-                Ok(Err(e)) => {
-                    bad += 1;
-                    tracing::warn!("skipping unreadable cached finding: {e}");
-                }
-                Err(e) => return Err(e),
+        let (mut out, mut bad, mut after) = (Vec::new(), 0, 0);
+        loop {
+            let page = self.load_findings_page(after, 50_000)?;
+            out.extend(page.findings);
+            bad += page.bad;
+            match page.next {
+                Some(n) => after = n,
+                None => return Ok((out, bad)),
             }
         }
-        Ok((out, bad))
+    }
+
+    /// Number of cached findings (what a paged load will bring).
+    pub fn count_findings(&self) -> Result<u64, StoreError> {
+        let r = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM findings", [], |r| r.get::<_, i64>(0));
+        self.sql(r).map(|n| n.max(0) as u64)
+    }
+
+    /// Up to `limit` cached findings after row `after` (0: from the start), in row order;
+    /// `next` is where the following page starts (None after the last).
+    pub fn load_findings_page(&self, after: i64, limit: usize) -> Result<Page, StoreError> {
+        let mut stmt = self.sql(
+            self.conn
+                .prepare_cached("SELECT rowid, data FROM findings WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"),
+        )?;
+        let rows = self.sql(stmt.query_map(params![after, limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        }))?;
+        let mut page = Page::default();
+        let (mut n, mut last) = (0, after);
+        for row in rows {
+            let (rowid, data) = self.sql(row)?;
+            (n, last) = (n + 1, rowid);
+            match serde_json::from_str::<Finding>(&data) {
+                Ok(f) => page.findings.push(f),
+                Err(e) => {
+                    page.bad += 1;
+                    tracing::warn!("skipping unreadable cached finding: {e}");
+                }
+            }
+        }
+        page.next = (n == limit).then_some(last);
+        Ok(page)
     }
 
     pub fn raw_json(&self, id: &str) -> Result<Option<String>, StoreError> {

@@ -338,6 +338,10 @@ fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
     }
     // While full reads run, their progress says more than the time of the last poll.
     let last = match (sync_progress::status_segment(&s.sources), s.last_ok) {
+        _ if s.loading.is_some() => {
+            let (n, total) = s.loading.unwrap_or_default();
+            format!(" {sep} {}", sync_progress::loading_segment(n, total))
+        }
         (Some(sync), _) => format!(" {sep} {sync}"),
         (None, Some(ms)) => format!(" {sep} last poll {} ago", format_age(app.now, ms)),
         (None, None) => format!(" {sep} no poll completed yet"),

@@ -44,6 +44,16 @@ pub fn status_segment(sources: &[SourceStatus]) -> Option<String> {
     Some(out)
 }
 
+/// "loading cache 350,000/1,000,000 (35%)" while the store's findings are read.
+pub fn loading_segment(loaded: u64, total: u64) -> String {
+    let pct = (loaded * 100).checked_div(total).unwrap_or(100).min(100);
+    format!(
+        "loading cache {}/{} ({pct}%)",
+        grouped(loaded),
+        grouped(total)
+    )
+}
+
 /// Width of the bar in the sources list.
 const BAR: usize = 20;
 

@@ -141,3 +141,18 @@ fn a_thousand_sources_page_and_jump() {
     key(&mut app, KeyCode::Home);
     assert!(screen(&app).contains("aws/acct-0000/us-east-1"));
 }
+
+#[test]
+fn status_bar_shows_the_cache_loading_with_the_count_rising() {
+    let mut app = app_with(ColorDepth::TrueColor, 120, 30);
+    let mut s = (*app.snapshot).clone();
+    s.loading = Some((350_000, 1_000_000));
+    app.update(Msg::Snapshot(Arc::new(s.clone())));
+    let text = screen(&app);
+    assert!(text.contains("loading cache 350,000/1,000,000 (35%)"), "{text}");
+    assert!(!text.contains("syncing"), "{text}");
+    // Once loaded the segment goes.
+    s.loading = None;
+    app.update(Msg::Snapshot(Arc::new(s)));
+    assert!(!screen(&app).contains("loading cache"));
+}
