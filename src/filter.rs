@@ -499,7 +499,13 @@ impl ClassTable {
     /// The same answer from the class and creation time alone, when they suffice
     /// (`ages_only`): a caller that keeps both need not touch the finding.
     #[inline]
-    pub fn matches_by_age(&self, filter: &Filter, class: u16, created_at: i64, now_ms: i64) -> bool {
+    pub fn matches_by_age(
+        &self,
+        filter: &Filter,
+        class: u16,
+        created_at: i64,
+        now_ms: i64,
+    ) -> bool {
         self.pass[usize::from(class)]
             && filter.terms.iter().all(|t| match &t.test {
                 Test::Age(ages) => {

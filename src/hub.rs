@@ -1,6 +1,10 @@
 //! The hub applies source events to the store and the in-memory index, and publishes
 //! read-only snapshots for the views. It runs on its own thread because SQLite is blocking.
 
+// `ById` hashes and compares the id only; the finding's one cell (the search mask cache)
+// cannot change either.
+#![allow(clippy::mutable_key_type)]
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -85,6 +89,7 @@ impl Snapshot {
 }
 
 /// A finding keyed by its own id, so the index does not hold a second copy of every id.
+/// (Its only interior mutability, the search mask cache, takes no part in hash or equality.)
 #[derive(Debug, Clone)]
 struct ById(Arc<Finding>);
 

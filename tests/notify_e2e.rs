@@ -545,7 +545,14 @@ async fn a_finding_resolved_in_security_hub_resolves_its_pagerduty_incident() {
     };
     let moto = support::Moto::start();
     let now = agent_hubble::model::format_rfc3339(agent_hubble::model::now_ms());
-    let crit = support::asff(support::ACCOUNT_A, "us-east-1", 1, "EC2.19", "CRITICAL", &now);
+    let crit = support::asff(
+        support::ACCOUNT_A,
+        "us-east-1",
+        1,
+        "EC2.19",
+        "CRITICAL",
+        &now,
+    );
     let low = support::asff(support::ACCOUNT_A, "us-east-1", 2, "S3.8", "LOW", &now);
     let client = moto.client(support::ACCOUNT_A, "us-east-1").await;
     support::seed(&client, &[crit.clone(), low]).await;

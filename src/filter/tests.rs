@@ -351,7 +351,11 @@ fn class_tables_agree_with_matching() {
             !other("control") && !other("age") && !other("title"),
             "{text}"
         );
-        assert_eq!(table.ages_only, !text.contains("control") && !text.contains("title"), "{text}");
+        assert_eq!(
+            table.ages_only,
+            !text.contains("control") && !text.contains("title"),
+            "{text}"
+        );
     }
 }
 

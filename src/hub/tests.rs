@@ -320,12 +320,12 @@ fn a_big_cache_loads_a_page_at_a_time_and_waits_for_no_input() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("h.db");
     {
-        let (mut hub, _rx) = Hub::new(
-            Some(Store::open(&path).unwrap()),
-            &[info("a"), info("old")],
-        );
+        let (mut hub, _rx) = Hub::new(Some(Store::open(&path).unwrap()), &[info("a"), info("old")]);
         hub.apply(upsert("a", (0..120).map(|n| item(n, "a", 1000)).collect()));
-        hub.apply(upsert("old", (200..205).map(|n| item(n, "old", 1000)).collect()));
+        hub.apply(upsert(
+            "old",
+            (200..205).map(|n| item(n, "old", 1000)).collect(),
+        ));
         hub.publish();
     }
     let (mut hub, rx) = Hub::loading(Some(Store::open(&path).unwrap()), &[info("a")]);

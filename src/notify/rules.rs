@@ -316,7 +316,8 @@ impl Engine {
             let eval = |k: u32, n: u32| {
                 let (c, f) = (class[n as usize], &findings[k as usize]);
                 if r.table.ages_only {
-                    r.table.matches_by_age(&rule.filter, c, created[n as usize], now)
+                    r.table
+                        .matches_by_age(&rule.filter, c, created[n as usize], now)
                 } else {
                     r.table.matches(&rule.filter, c, f, now)
                 }
@@ -329,7 +330,8 @@ impl Engine {
                 }
             } else {
                 for (w, m) in now_matched.0.iter_mut().enumerate() {
-                    *m = r.matched.0.get(w).copied().unwrap_or(0) & present.0.get(w).copied().unwrap_or(0);
+                    *m = r.matched.0.get(w).copied().unwrap_or(0)
+                        & present.0.get(w).copied().unwrap_or(0);
                 }
                 for &k in &fresh {
                     let n = idx[k as usize];

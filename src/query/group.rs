@@ -394,7 +394,8 @@ mod tests {
         let all: Vec<u32> = (0..30).collect();
         let fwd = group_keyed(&keys, &all, GroupOrder::Severity, false);
         let back = group_keyed(&keys, &all, GroupOrder::Severity, true);
-        let mirror: Vec<(&str, &[u32])> = back.iter().rev().map(|g| (&*g.key, back.rows(g))).collect();
+        let mirror: Vec<(&str, &[u32])> =
+            back.iter().rev().map(|g| (&*g.key, back.rows(g))).collect();
         let fwd: Vec<(&str, &[u32])> = fwd.iter().map(|g| (&*g.key, fwd.rows(g))).collect();
         assert_eq!(fwd, mirror);
         // Every row of the view lands in exactly one group.

@@ -264,10 +264,9 @@ impl Store {
     /// Up to `limit` cached findings after row `after` (0: from the start), in row order;
     /// `next` is where the following page starts (None after the last).
     pub fn load_findings_page(&self, after: i64, limit: usize) -> Result<Page, StoreError> {
-        let mut stmt = self.sql(
-            self.conn
-                .prepare_cached("SELECT rowid, data FROM findings WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"),
-        )?;
+        let mut stmt = self.sql(self.conn.prepare_cached(
+            "SELECT rowid, data FROM findings WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+        ))?;
         let rows = self.sql(stmt.query_map(params![after, limit as i64], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
         }))?;

@@ -131,6 +131,10 @@ pub struct Options {
     pub alert_with: crate::config::AlertWith,
     /// Notification channels, and whether the service runs here.
     pub notify: NotifyOptions,
+    /// From this many findings on, filter, sort and group run on the view worker and the
+    /// status bar says "filtering…" meanwhile (None: always inline, as tests and headless
+    /// use it).
+    pub background_view_over: Option<usize>,
 }
 
 pub struct App {
@@ -151,7 +155,15 @@ pub struct App {
     pub group_reverse: bool,
     pub groups: Grouped,
     /// Group keys interned for the snapshot's findings (rebuilt when either changes).
-    group_keys: Option<(Arc<Vec<Arc<crate::model::Finding>>>, crate::query::GroupKeys)>,
+    group_keys: Option<(crate::query::worker::Findings, Arc<crate::query::GroupKeys>)>,
+    /// A view being computed off the UI thread: its number, the snapshot it is for (when not
+    /// the one shown) and what to select when it lands.
+    computing: Option<u64>,
+    view_seq: u64,
+    incoming: Option<Arc<Snapshot>>,
+    pending_keep: Option<rows::Keep>,
+    /// Effects raised where no effect list is at hand (a background recompute).
+    later_fx: Vec<Effect>,
     /// Recent views of this snapshot, by filter, sort and scope.
     views_seen: rows::ViewsSeen,
     /// Keys of the groups shown open.
@@ -234,6 +246,11 @@ impl App {
             group_reverse: false,
             groups: Grouped::default(),
             group_keys: None,
+            computing: None,
+            view_seq: 0,
+            incoming: None,
+            pending_keep: None,
+            later_fx: Vec::new(),
             views_seen: Default::default(),
             expanded: HashSet::new(),
             selected: 0,
@@ -384,7 +401,12 @@ impl App {
                 self.on_notify_view(view);
                 self.dirty = true;
             }
+            Msg::ViewReady(done) => {
+                self.on_view_ready(*done);
+                self.dirty = true;
+            }
         }
+        fx.append(&mut self.later_fx);
         if self.quit {
             fx.push(Effect::Quit);
         }

@@ -64,6 +64,12 @@ where
     let mut notify_alive = notify_rx.is_some();
     let (fx_tx, fx_rx) = mpsc::channel::<Effect>(64);
     let effects = tokio::spawn(run_effects(fx_rx, msg_tx.clone(), ctx));
+    // Big views are filtered, sorted and grouped on their own thread (newest job wins); the
+    // guard lets it end on every way out of this function.
+    let view_tx = msg_tx.clone();
+    let views = Views(crate::query::worker::ViewWorker::spawn(move |done| {
+        let _ = view_tx.blocking_send(Msg::ViewReady(Box::new(done)));
+    }));
     let size = terminal.size()?;
     app.update(Msg::Resize(size.width, size.height));
     let mut clock = tokio::time::interval(Duration::from_secs(15));
@@ -126,6 +132,10 @@ where
             _ = tokio::time::sleep(deadline) => {}
         }
         for fx in effects_out {
+            if let Effect::ComputeView(job) = fx {
+                views.0.submit(*job);
+                continue;
+            }
             if fx == Effect::Quit {
                 effects.abort();
                 return Ok(());
@@ -140,6 +150,15 @@ where
     }
     effects.abort();
     Ok(())
+}
+
+/// The view worker, told to end when the console loop ends.
+struct Views(crate::query::worker::ViewWorker);
+
+impl Drop for Views {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &App) -> anyhow::Result<()>
@@ -191,6 +210,8 @@ async fn run_effects(mut rx: mpsc::Receiver<Effect>, tx: mpsc::Sender<Msg>, ctx:
     while let Some(fx) = rx.recv().await {
         match fx {
             Effect::Quit => return,
+            // Submitted to the view worker by the loop, never queued here.
+            Effect::ComputeView(_) => {}
             Effect::Refresh => ctx.refresh.notify_waiters(),
             Effect::Remediation(cmd) => {
                 let Some(service) = ctx.remediation.clone() else {

@@ -42,6 +42,8 @@ pub enum Msg {
     ViewSaved(crate::query::views::View),
     /// A new picture of the notifications outbox, rules and tickets.
     Notify(Arc<crate::notify::View>),
+    /// A view computed off the UI thread (see `Options::background_view_over`).
+    ViewReady(Box<crate::query::worker::ViewDone>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -78,5 +80,7 @@ pub enum Effect {
     SaveView(crate::query::views::View),
     /// A ticket, a one-off notification, a retry or a discard (the notification service).
     Notify(crate::notify::Command),
+    /// Filter, sort and group on the view worker; the answer is `Msg::ViewReady`.
+    ComputeView(Box<crate::query::worker::ViewJob>),
     Quit,
 }

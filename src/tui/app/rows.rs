@@ -40,14 +40,21 @@ const VIEWS_SEEN: usize = 4;
 
 impl ViewsSeen {
     fn get(&self, findings: &Arc<Vec<Arc<Finding>>>, key: &ViewKey) -> Option<&[u32]> {
-        let same = self.findings.as_ref().is_some_and(|f| Arc::ptr_eq(f, findings));
+        let same = self
+            .findings
+            .as_ref()
+            .is_some_and(|f| Arc::ptr_eq(f, findings));
         same.then(|| self.views.iter().find(|(k, _)| k == key))
             .flatten()
             .map(|(_, v)| v.as_slice())
     }
 
     fn put(&mut self, findings: &Arc<Vec<Arc<Finding>>>, key: ViewKey, view: &[u32]) {
-        if !self.findings.as_ref().is_some_and(|f| Arc::ptr_eq(f, findings)) {
+        if !self
+            .findings
+            .as_ref()
+            .is_some_and(|f| Arc::ptr_eq(f, findings))
+        {
             self.findings = Some(findings.clone());
             self.views.clear();
         }
@@ -60,7 +67,7 @@ impl ViewsSeen {
 }
 
 /// What stays selected across a rebuild.
-enum Keep {
+pub(super) enum Keep {
     Finding(String),
     Group(String),
 }
@@ -112,24 +119,105 @@ impl App {
         self.rebuild(keep);
     }
 
-    /// Swaps in a new snapshot; indices change, so the selection is carried by id.
+    /// Swaps in a new snapshot; indices change, so the selection is carried by id. A big one
+    /// is shown once its view is computed off the UI thread (the rows on screen stay until).
     pub(super) fn set_snapshot(&mut self, s: Arc<Snapshot>) {
         let keep = self.kept_selection();
+        if self.in_background(&s) {
+            self.incoming = Some(s);
+            self.request_view(keep, None);
+            return;
+        }
+        self.incoming = None;
+        self.computing = None;
         self.snapshot = s;
         self.rebuild(keep);
+    }
+
+    /// Whether views of `s` are computed off the UI thread.
+    fn in_background(&self, s: &Snapshot) -> bool {
+        self.opts
+            .background_view_over
+            .is_some_and(|n| s.findings.len() >= n)
+    }
+
+    /// True while a view is being computed off the UI thread ("filtering…").
+    pub fn filtering(&self) -> bool {
+        self.computing.is_some()
+    }
+
+    /// Asks the view worker for the view of the newest snapshot (narrowing `base`, the rows
+    /// shown, when given); a request still waiting is replaced.
+    fn request_view(&mut self, keep: Option<Keep>, base: Option<Vec<u32>>) {
+        self.view_seq += 1;
+        let target = self.incoming.as_ref().unwrap_or(&self.snapshot);
+        let job = crate::query::worker::ViewJob {
+            seq: self.view_seq,
+            findings: target.findings.clone(),
+            filter: self.filter.clone(),
+            sort: self.sort,
+            scope: self.scope,
+            now: self.now,
+            // Rows of the shown snapshot only narrow a job for that same snapshot.
+            base: base.filter(|_| self.incoming.is_none()).map(Arc::new),
+            group: self
+                .group
+                .map(|g| (g, self.group_order, self.group_reverse)),
+        };
+        self.computing = Some(self.view_seq);
+        if keep.is_some() || self.pending_keep.is_none() {
+            self.pending_keep = keep;
+        }
+        self.later_fx
+            .push(super::Effect::ComputeView(Box::new(job)));
+    }
+
+    /// A view from the worker: shown when it answers the newest request.
+    pub(super) fn on_view_ready(&mut self, done: crate::query::worker::ViewDone) {
+        if self.computing != Some(done.seq) {
+            return;
+        }
+        if let Some(s) = self
+            .incoming
+            .take_if(|s| Arc::ptr_eq(&s.findings, &done.findings))
+        {
+            self.snapshot = s;
+        }
+        if !Arc::ptr_eq(&self.snapshot.findings, &done.findings) {
+            return;
+        }
+        self.computing = None;
+        let key = self.view_key();
+        self.views_seen.put(&done.findings, key, &done.view);
+        self.view = done.view;
+        if let Some((keys, groups)) = done.groups {
+            self.group_keys = Some((done.findings, keys));
+            self.groups = groups;
+        }
+        let keep = self.pending_keep.take();
+        self.rows_from_groups(keep);
     }
 
     fn rebuild(&mut self, keep: Option<Keep>) {
         let key = self.view_key();
         let s = &self.snapshot;
-        self.view = match self.views_seen.get(&s.findings, &key) {
-            Some(v) => v.to_vec(),
-            None => {
-                let v = table::compute(&s.findings, &self.filter, self.sort, self.scope, self.now);
-                self.views_seen.put(&s.findings, key, &v);
-                v
-            }
-        };
+        // A view seen before is a copy; grouping a big one is still the worker's job.
+        let inline_groups = self.group.is_none() || !self.in_background(s);
+        if let Some(v) = self
+            .views_seen
+            .get(&s.findings, &key)
+            .filter(|_| inline_groups)
+        {
+            self.view = v.to_vec();
+            return self.rebuild_rows(keep);
+        }
+        if self.in_background(s) {
+            return self.request_view(keep, None);
+        }
+        self.computing = None;
+        let v = table::compute(&s.findings, &self.filter, self.sort, self.scope, self.now);
+        self.views_seen.put(&s.findings, key, &v);
+        self.view = v;
         self.rebuild_rows(keep);
     }
 
@@ -144,24 +232,31 @@ impl App {
 
     /// Rows from the view (groups when grouping), then the selection put back.
     fn rebuild_rows(&mut self, keep: Option<Keep>) {
+        if let Some(by) = self.group {
+            let findings = &self.snapshot.findings;
+            let fresh = match &self.group_keys {
+                Some((of, k)) => !Arc::ptr_eq(of, findings) || k.by != by,
+                None => true,
+            };
+            if fresh {
+                let keys = Arc::new(table::GroupKeys::new(findings, by));
+                self.group_keys = Some((findings.clone(), keys));
+            }
+            let keys = &self.group_keys.as_ref().expect("just built").1;
+            self.groups =
+                table::group_keyed(keys, &self.view, self.group_order, self.group_reverse);
+        }
+        self.rows_from_groups(keep);
+    }
+
+    /// Table rows from the view and the groups already computed.
+    fn rows_from_groups(&mut self, keep: Option<Keep>) {
         self.rows = match self.group {
             None => {
                 self.groups = Grouped::default();
                 self.view.iter().map(|&i| Row::Finding(i)).collect()
             }
-            Some(by) => {
-                let findings = &self.snapshot.findings;
-                let fresh = match &self.group_keys {
-                    Some((of, k)) => !Arc::ptr_eq(of, findings) || k.by != by,
-                    None => true,
-                };
-                if fresh {
-                    let keys = table::GroupKeys::new(findings, by);
-                    self.group_keys = Some((findings.clone(), keys));
-                }
-                let keys = &self.group_keys.as_ref().expect("just built").1;
-                self.groups =
-                    table::group_keyed(keys, &self.view, self.group_order, self.group_reverse);
+            Some(_) => {
                 let mut rows = Vec::with_capacity(self.groups.len());
                 for (gi, g) in self.groups.iter().enumerate() {
                     rows.push(Row::Group(gi as u32));
@@ -209,11 +304,16 @@ impl App {
     /// Drops rows the (narrower) filter no longer matches, without re-sorting.
     pub(super) fn refine(&mut self) {
         let keep = self.kept_selection();
+        if self.in_background(&self.snapshot) {
+            let base = (self.computing.is_none()).then(|| self.view.clone());
+            return self.request_view(keep, base);
+        }
         let (findings, filter, now) = (&self.snapshot.findings, &self.filter, self.now);
         self.view
             .retain(|&i| filter.matches(&findings[i as usize], now));
         let key = self.view_key();
-        self.views_seen.put(&self.snapshot.findings, key, &self.view);
+        self.views_seen
+            .put(&self.snapshot.findings, key, &self.view);
         self.rebuild_rows(keep);
     }
 
@@ -255,7 +355,8 @@ impl App {
         }
         self.selected = row;
         self.moved = true;
-        self.rebuild_rows(Some(Keep::Group(key)));
+        // The groups are the same: only the rows under them change.
+        self.rows_from_groups(Some(Keep::Group(key)));
     }
 
     /// Every time-dependent string currently visible.

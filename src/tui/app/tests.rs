@@ -103,6 +103,7 @@ fn app_with(depth: ColorDepth, w: u16, h: u16) -> App {
         alert: Some(crate::filter::Filter::parse("sev:critical").unwrap()),
         alert_with: crate::config::AlertWith::Bell,
         notify: NotifyOptions::default(),
+        background_view_over: None,
     };
     let mut app = App::new(opts, theme, keymap, snapshot(HealthState::Ok, None), NOW);
     app.update(Msg::Resize(w, h));
@@ -541,3 +542,4 @@ mod remediation_ui;
 mod sources_ui;
 mod sync_ui;
 mod views_ui;
+mod worker_ui;

@@ -255,6 +255,13 @@ fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
         format!(" {} shown of {total}", app.view.len()),
         t.style("statusbar"),
     )];
+    if app.filtering() {
+        // The rows shown are the previous answer until the view worker's arrives.
+        spans.push(Span::styled(
+            format!(" · filtering{}", t.symbol("ellipsis")),
+            t.style("text.emphasis"),
+        ));
+    }
     if !app.marks.is_empty() {
         spans.push(Span::styled(
             format!(" · {} marked", app.marks.len()),

@@ -149,7 +149,10 @@ fn status_bar_shows_the_cache_loading_with_the_count_rising() {
     s.loading = Some((350_000, 1_000_000));
     app.update(Msg::Snapshot(Arc::new(s.clone())));
     let text = screen(&app);
-    assert!(text.contains("loading cache 350,000/1,000,000 (35%)"), "{text}");
+    assert!(
+        text.contains("loading cache 350,000/1,000,000 (35%)"),
+        "{text}"
+    );
     assert!(!text.contains("syncing"), "{text}");
     // Once loaded the segment goes.
     s.loading = None;
