@@ -280,6 +280,10 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     println!("scale budgets at {n} findings");
+    // `--interaction`: only what runs in this process (no store fill and start).
+    if args.iter().any(|a| a == "--interaction") {
+        return interaction(n);
+    }
     let dir: PathBuf = std::env::temp_dir().join(format!("hubble-scale-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("h.db");
