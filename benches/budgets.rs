@@ -126,7 +126,7 @@ fn filter_sort(all: &[Arc<Finding>]) {
 
 fn render_p99(all: Vec<Arc<Finding>>) {
     let snap = Arc::new(Snapshot {
-        findings: Arc::new(all),
+        findings: Arc::new(all.into()),
         ..Snapshot::default()
     });
     let mut app = App::new(Options::default(), theme(), keymap(), snap, NOW);
@@ -272,7 +272,7 @@ fn idle_bytes() {
             .map(|n| Arc::new(n.finding))
             .collect();
         let snap = Arc::new(Snapshot {
-            findings: Arc::new(list),
+            findings: Arc::new(list.into()),
             ..Snapshot::default()
         });
         let (_snap_tx, snap_rx) = tokio::sync::watch::channel(snap.clone());

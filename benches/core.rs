@@ -93,7 +93,7 @@ fn render(c: &mut Criterion) {
     use agent_hubble::tui::app::{App, Msg, Options};
     use ratatui::{Terminal, backend::TestBackend};
     let snap = Arc::new(Snapshot {
-        findings: Arc::new(findings(100_000)),
+        findings: Arc::new(findings(100_000).into()),
         ..Snapshot::default()
     });
     let theme = agent_hubble::tui::theme::load(

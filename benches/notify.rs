@@ -84,7 +84,7 @@ fn settings() -> Arc<Settings> {
 
 fn snapshot(
     version: u64,
-    findings: &Arc<Vec<Arc<Finding>>>,
+    findings: &Arc<agent_hubble::hub::FindingList>,
     changed: Vec<Arc<Finding>>,
 ) -> Snapshot {
     Snapshot {
@@ -96,7 +96,7 @@ fn snapshot(
 }
 
 fn bench(c: &mut Criterion) {
-    let all = Arc::new(findings_100k());
+    let all = Arc::new(agent_hubble::hub::FindingList::from(findings_100k()));
     let settings = settings();
     let mut g = c.benchmark_group("notify_rules");
     g.sample_size(10);

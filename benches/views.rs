@@ -82,7 +82,7 @@ fn group_by(c: &mut Criterion) {
     // field) and Backspace (widens back to a view already computed for this snapshot).
     // Resource is the worst case: nearly every finding is its own group.
     let snap = Arc::new(Snapshot {
-        findings: Arc::new(all.clone()),
+        findings: Arc::new(all.clone().into()),
         ..Snapshot::default()
     });
     for by in [GroupBy::Control, GroupBy::Resource] {

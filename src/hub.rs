@@ -1,9 +1,6 @@
 //! The hub applies source events to the store and the in-memory index, and publishes
 //! read-only snapshots for the views. It runs on its own thread because SQLite is blocking.
 
-// `ById` hashes and compares the id only; the finding's one cell (the search mask cache)
-// cannot change either.
-#![allow(clippy::mutable_key_type)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -56,7 +53,7 @@ pub struct SourceStatus {
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     pub version: u64,
-    pub findings: Arc<Vec<Arc<Finding>>>,
+    pub findings: Arc<FindingList>,
     pub sources: Arc<Vec<SourceStatus>>,
     /// Ids changed by the latest batch of events (row highlight).
     pub changed: Arc<HashSet<String>>,
@@ -88,34 +85,9 @@ impl Snapshot {
     }
 }
 
-/// A finding keyed by its own id, so the index does not hold a second copy of every id.
-/// (Its only interior mutability, the search mask cache, takes no part in hash or equality.)
-#[derive(Debug, Clone)]
-struct ById(Arc<Finding>);
-
-impl PartialEq for ById {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.id == other.0.id
-    }
-}
-
-impl Eq for ById {}
-
-impl std::hash::Hash for ById {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        self.0.id.hash(h)
-    }
-}
-
-impl std::borrow::Borrow<str> for ById {
-    fn borrow(&self) -> &str {
-        &self.0.id
-    }
-}
-
 pub struct Hub {
     store: Option<Store>,
-    findings: HashSet<ById>,
+    findings: Held,
     sources: BTreeMap<String, SourceStatus>,
     changed: HashSet<String>,
     arrived: HashSet<String>,
@@ -185,7 +157,7 @@ impl Hub {
         store: Option<Store>,
         sources: &[SourceInfo],
     ) -> (Hub, watch::Receiver<Arc<Snapshot>>) {
-        let findings = HashSet::new();
+        let findings = Held::default();
         let mut store_error = None;
         let skipped = 0;
         let loading = match store.as_ref().map(|s| s.count_findings()) {
@@ -276,7 +248,7 @@ impl Hub {
                     // Findings of sources no longer configured are not shown.
                     if self.known.contains(f.source.as_str()) {
                         crate::filter::warm(&f);
-                        self.findings.insert(ById(Arc::new(f)));
+                        self.findings.insert(Arc::new(f));
                     }
                 }
                 match page.next {
@@ -360,7 +332,7 @@ impl Hub {
         if !(self.insights_stale && (due || force)) {
             return;
         }
-        let findings: Vec<Arc<Finding>> = self.findings.iter().map(|b| b.0.clone()).collect();
+        let findings: Vec<Arc<Finding>> = self.findings.iter().cloned().collect();
         let mut insights = crate::posture::Insights::compute_with(
             &findings,
             self.history.clone(),
@@ -450,8 +422,8 @@ impl Hub {
                     .into_iter()
                     .filter(|n| {
                         self.findings.get(n.finding.id.as_str()).is_none_or(|old| {
-                            old.0.source == n.finding.source
-                                || n.finding.updated_at > old.0.updated_at
+                            old.source == n.finding.source
+                                || n.finding.updated_at > old.updated_at
                         })
                     })
                     .collect();
@@ -475,12 +447,12 @@ impl Hub {
                     if old.is_none() && synced {
                         self.arrived.insert(f.id.clone());
                     }
-                    let same = old.is_some_and(|old| *old.0 == f);
+                    let same = old.is_some_and(|old| **old == f);
                     if !same {
                         self.changed.insert(f.id.clone());
                         // Here, not on the UI thread's first search.
                         crate::filter::warm(&f);
-                        self.findings.replace(ById(Arc::new(f)));
+                        self.findings.insert(Arc::new(f));
                     }
                 }
                 true
@@ -497,7 +469,6 @@ impl Hub {
                     let gone: Vec<String> = self
                         .findings
                         .iter()
-                        .map(|b| &b.0)
                         .filter(|f| {
                             f.source == source && !seen.contains(&f.id) && f.updated_at < started_at
                         })
@@ -561,7 +532,7 @@ impl Hub {
             HubInput::LocalWorkflow { ids, status, note } => {
                 let mut changed = Vec::new();
                 for id in ids {
-                    if let Some(ById(mut shared)) = self.findings.take(id.as_str()) {
+                    if let Some(mut shared) = self.findings.get(id.as_str()).cloned() {
                         let f = Arc::make_mut(&mut shared);
                         f.workflow = status;
                         if let Some(n) = &note {
@@ -574,7 +545,7 @@ impl Hub {
                                 }
                             }
                         }
-                        self.findings.insert(ById(shared));
+                        self.findings.insert(shared);
                         changed.push(id);
                     }
                 }
@@ -587,14 +558,14 @@ impl Hub {
                     self.account_names.insert(id, crate::model::intern(&name));
                 }
                 // Stamp the findings already held (rare: once at start, once per org fetch).
-                let all: Vec<Arc<Finding>> = self.findings.drain().map(|b| b.0).collect();
+                let all: Vec<Arc<Finding>> = self.findings.iter().cloned().collect();
                 for mut f in all {
                     let name = self.account_names.get(f.account.as_str()).cloned();
                     if f.account_name != name {
                         Arc::make_mut(&mut f).account_name = name;
                         self.changed.insert(f.id.clone());
+                        self.findings.insert(f);
                     }
-                    self.findings.insert(ById(f));
                 }
                 true
             }
@@ -625,12 +596,9 @@ impl Hub {
         if self.loading.is_none() {
             self.refresh_insights(false);
         }
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        let mut clouds = 0u8;
-        for ById(f) in &self.findings {
-            *counts.entry(f.source.as_str()).or_default() += 1;
-            clouds |= 1 << (f.cloud as u8);
-        }
+        // Counted as findings come and go, not per publish (that would touch every one).
+        let counts = self.findings.by_source();
+        let clouds = self.findings.clouds();
         let sources: Vec<SourceStatus> = self
             .sources
             .values()
@@ -643,13 +611,13 @@ impl Hub {
         let changed_findings = self
             .changed
             .iter()
-            .filter_map(|id| self.findings.get(id.as_str()).map(|b| b.0.clone()))
+            .filter_map(|id| self.findings.get(id.as_str()).cloned())
             .collect();
         // A finding that came back in this batch is not gone.
         self.gone.retain(|id| !self.findings.contains(id.as_str()));
         let snap = Snapshot {
             version: self.version,
-            findings: Arc::new(self.findings.iter().map(|b| b.0.clone()).collect()),
+            findings: Arc::new(self.findings.list()),
             sources: Arc::new(sources),
             changed_findings: Arc::new(changed_findings),
             gone: Arc::new(std::mem::take(&mut self.gone)),
@@ -667,6 +635,10 @@ impl Hub {
     }
 }
 
+mod list;
 mod sync;
+
+pub use list::{FindingList, Listing};
+use list::Held;
 #[cfg(test)]
 mod tests;

@@ -64,7 +64,7 @@ impl Hub {
             .filter(|id| {
                 self.findings
                     .get(id.as_str())
-                    .is_some_and(|f| f.0.source == source)
+                    .is_some_and(|f| f.source == source)
             })
             .collect();
         if gone.is_empty() {
@@ -97,7 +97,6 @@ impl Hub {
                 let seen = self.syncs.seen.remove(source).unwrap_or_default();
                 self.findings
                     .iter()
-                    .map(|b| &b.0)
                     .filter(|f| {
                         f.source == source && !seen.contains(&f.id) && f.updated_at < started_at
                     })

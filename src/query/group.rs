@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use crate::hub::Listing;
+
 use crate::model::{Finding, Severity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -183,12 +185,12 @@ pub struct GroupKeys {
 }
 
 impl GroupKeys {
-    pub fn new(findings: &[Arc<Finding>], by: GroupBy) -> GroupKeys {
+    pub fn new<L: Listing + ?Sized>(findings: &L, by: GroupBy) -> GroupKeys {
         let mut index: FxHashMap<&str, u32> = FxHashMap::default();
         let mut texts: Vec<&str> = Vec::new();
-        let mut of = Vec::with_capacity(findings.len());
-        let mut severity = Vec::with_capacity(findings.len());
-        for f in findings {
+        let mut of = Vec::with_capacity(findings.count());
+        let mut severity = Vec::with_capacity(findings.count());
+        for f in (0..findings.count()).map(|i| findings.at(i)) {
             let k = by.key(f);
             let id = *index.entry(k).or_insert_with(|| {
                 texts.push(k);
@@ -224,8 +226,8 @@ impl GroupKeys {
 
 /// Groups `view` (filtered, sorted indices into `findings`) by `by`, ordered by `order`
 /// (`reverse` flips it). Each group keeps the view's order inside.
-pub fn group(
-    findings: &[Arc<Finding>],
+pub fn group<L: Listing + ?Sized>(
+    findings: &L,
     view: &[u32],
     by: GroupBy,
     order: GroupOrder,

@@ -2,8 +2,8 @@
 //! commands. Filtering and sorting work on indices into the snapshot; cell text is only
 //! built for the rows someone looks at.
 
+use crate::hub::Listing;
 use std::cmp::Ordering;
-use std::sync::Arc;
 
 use crate::filter::Filter;
 use crate::model::{ComplianceStatus, Finding, RecordState, Workflow, format_age};
@@ -216,8 +216,8 @@ pub fn id_key(id: &str) -> u64 {
 /// Indices of the findings that pass the filter, in sort order. Ties break on severity (most
 /// severe first), then newest update, then the id (its tail first), so the order is stable
 /// between snapshots and equal rows never come out mixed.
-pub fn compute(
-    findings: &[Arc<Finding>],
+pub fn compute<L: Listing + ?Sized>(
+    findings: &L,
     filter: &Filter,
     sort: Sort,
     scope: Scope,
@@ -225,9 +225,8 @@ pub fn compute(
 ) -> Vec<u32> {
     // (primary key, severity, newest-first key, id tail, index): sorted as integers; the
     // full comparison only runs when the primary key ties.
-    let mut keyed: Vec<(u64, u8, u64, u64, u32)> = findings
-        .iter()
-        .enumerate()
+    let mut keyed: Vec<(u64, u8, u64, u64, u32)> = (0..findings.count())
+        .map(|i| (i, findings.at(i)))
         .filter(|(_, f)| scope.includes(f) && filter.matches(f, now))
         .map(|(i, f)| {
             let k = sort_key(sort.column, f);
@@ -245,7 +244,7 @@ pub fn compute(
         sort.column,
         Column::Severity | Column::Workflow | Column::Age | Column::Cloud
     );
-    let find = |i: u32| &findings[i as usize];
+    let find = |i: u32| findings.at(i as usize);
     keyed.sort_unstable_by(|a, b| {
         let full = || {
             let o = sort.column.compare(find(a.4), find(b.4));
@@ -270,6 +269,7 @@ pub fn compute(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use crate::model::{Severity, Workflow};
     use crate::sources::memory::sample_finding;
 

@@ -7,10 +7,9 @@ use std::time::Instant;
 
 use super::{GroupBy, GroupKeys, GroupOrder, Grouped, Scope, Sort, compute, group_keyed};
 use crate::filter::Filter;
-use crate::model::Finding;
 
 /// A snapshot's findings.
-pub type Findings = Arc<Vec<Arc<Finding>>>;
+pub type Findings = Arc<crate::hub::FindingList>;
 
 /// What to compute.
 #[derive(Debug, Clone)]

@@ -110,7 +110,7 @@ impl Harness {
         self.version += 1;
         let snap = Snapshot {
             version: self.version,
-            findings: Arc::new(self.findings.clone()),
+            findings: Arc::new(self.findings.clone().into()),
             changed_findings: Arc::new(changed.clone()),
             changed: Arc::new(changed.iter().map(|f| f.id.clone()).collect()),
             gone: Arc::new(gone.iter().map(|s| s.to_string()).collect::<HashSet<_>>()),
@@ -466,7 +466,7 @@ to = ["siem"]
         .collect();
     let snap = |v: u64, list: &[Arc<Finding>], changed: Vec<Arc<Finding>>| Snapshot {
         version: v,
-        findings: Arc::new(list.to_vec()),
+        findings: Arc::new(list.to_vec().into()),
         changed_findings: Arc::new(changed),
         ..Snapshot::default()
     };
@@ -582,7 +582,7 @@ to = ["siem"]
         .collect();
     let snap = |v: u64, list: &[Arc<Finding>]| Snapshot {
         version: v,
-        findings: Arc::new(list.to_vec()),
+        findings: Arc::new(list.to_vec().into()),
         ..Snapshot::default()
     };
     let mut e = Engine::new(settings.clone(), &[]);

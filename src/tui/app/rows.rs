@@ -32,14 +32,14 @@ pub(super) struct ViewKey {
 /// back to a filter already shown costs a copy instead of a scan and a sort.
 #[derive(Default)]
 pub(super) struct ViewsSeen {
-    findings: Option<Arc<Vec<Arc<Finding>>>>,
+    findings: Option<crate::query::worker::Findings>,
     views: Vec<(ViewKey, Vec<u32>)>,
 }
 
 const VIEWS_SEEN: usize = 4;
 
 impl ViewsSeen {
-    fn get(&self, findings: &Arc<Vec<Arc<Finding>>>, key: &ViewKey) -> Option<&[u32]> {
+    fn get(&self, findings: &crate::query::worker::Findings, key: &ViewKey) -> Option<&[u32]> {
         let same = self
             .findings
             .as_ref()
@@ -49,7 +49,7 @@ impl ViewsSeen {
             .map(|(_, v)| v.as_slice())
     }
 
-    fn put(&mut self, findings: &Arc<Vec<Arc<Finding>>>, key: ViewKey, view: &[u32]) {
+    fn put(&mut self, findings: &crate::query::worker::Findings, key: ViewKey, view: &[u32]) {
         if !self
             .findings
             .as_ref()

@@ -48,7 +48,7 @@ fn snapshot(health: HealthState, error: Option<&str>) -> Arc<Snapshot> {
     }
     Arc::new(Snapshot {
         version: 1,
-        findings: Arc::new(findings()),
+        findings: Arc::new(findings().into()),
         sources: Arc::new(vec![
             SourceStatus {
                 info: SourceInfo {

@@ -49,7 +49,7 @@ fn posture_snapshot() -> Arc<Snapshot> {
         provider_scores: Vec::new(),
     };
     let mut s = (*snapshot(HealthState::Ok, None)).clone();
-    s.findings = Arc::new(list);
+    s.findings = Arc::new(list.into());
     s.insights = Arc::new(insights);
     Arc::new(s)
 }
@@ -258,7 +258,7 @@ fn chart_markers_never_hide_a_series() {
 #[test]
 fn code_findings_have_a_repository_summary_not_a_standard_score() {
     let mut s = (*posture_snapshot()).clone();
-    let mut list: Vec<Arc<Finding>> = (*s.findings).clone();
+    let mut list: Vec<Arc<Finding>> = s.findings.to_vec();
     for (n, (repo, wf)) in [
         ("acme/api", Workflow::New),
         ("acme/api", Workflow::New),
@@ -294,7 +294,7 @@ fn code_findings_have_a_repository_summary_not_a_standard_score() {
             .all(|c| c.control != "py/sql-injection"),
         "code rules are not controls"
     );
-    s.findings = Arc::new(list);
+    s.findings = Arc::new(list.into());
     s.insights = Arc::new(insights);
     let mut app = app_with(ColorDepth::TrueColor, 120, 40);
     app.update(Msg::Snapshot(Arc::new(s)));

@@ -60,7 +60,7 @@ fn what_is_new() {
     let mut low = sample_finding(91, NOW - 10);
     low.severity = Severity::Low;
     list.push(Arc::new(low));
-    s.findings = Arc::new(list);
+    s.findings = Arc::new(list.into());
     s.arrived = Arc::new(["f-000090".to_string(), "f-000091".to_string()].into());
     s.changed = s.arrived.clone();
     let fx = app.update(Msg::Snapshot(Arc::new(s.clone())));
@@ -89,9 +89,9 @@ fn what_is_new() {
     // Frozen: counted as waiting, marked once applied.
     key(&mut app, KeyCode::Char('f'));
     let mut more = s.clone();
-    let mut list = (*s.findings).clone();
+    let mut list = s.findings.to_vec();
     list.push(Arc::new(sample_finding(92, NOW)));
-    more.findings = Arc::new(list);
+    more.findings = Arc::new(list.into());
     more.arrived = Arc::new(["f-000092".to_string()].into());
     more.changed = more.arrived.clone();
     app.update(Msg::Snapshot(Arc::new(more)));
@@ -107,10 +107,10 @@ fn working_view_named_views_and_export() {
     use crate::tui::dialogs::PaletteCommand;
     let mut app = app();
     let mut s = (*app.snapshot).clone();
-    let mut list = (*s.findings).clone();
+    let mut list = s.findings.to_vec();
     Arc::make_mut(&mut list[0]).workflow = Workflow::Resolved;
     Arc::make_mut(&mut list[1]).compliance = Some(crate::model::ComplianceStatus::Passed);
-    s.findings = Arc::new(list);
+    s.findings = Arc::new(list.into());
     app.update(Msg::Snapshot(Arc::new(s)));
     assert_eq!(
         app.view.len(),

@@ -61,9 +61,9 @@ fn a_big_snapshot_is_shown_with_its_view() {
     app.opts.background_view_over = Some(10);
     let old = app.snapshot.clone();
     let mut next = (*old).clone();
-    let mut list = (*next.findings).clone();
+    let mut list = next.findings.to_vec();
     list.truncate(30);
-    next.findings = Arc::new(list);
+    next.findings = Arc::new(list.into());
     next.version += 1;
     let fx = app.update(Msg::Snapshot(Arc::new(next)));
     let asked = jobs(&fx);
