@@ -1,7 +1,6 @@
 //! The hub applies source events to the store and the in-memory index, and publishes
 //! read-only snapshots for the views. It runs on its own thread because SQLite is blocking.
 
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,6 +31,8 @@ pub enum HubInput {
     ControlMetadata(Box<crate::sources::aws_controls::ControlMetadata>),
     /// Account names (config `[accounts]`, AWS Organizations): id → name.
     AccountNames(HashMap<String, String>),
+    /// Posture computed off the hub thread (see `Hub::set_feedback`).
+    Insights(Box<crate::posture::Insights>),
 }
 
 impl From<SourceEvent> for HubInput {
@@ -114,7 +115,16 @@ pub struct Hub {
     known: HashSet<String>,
     /// The cached findings still being read (see [`Hub::loading`]).
     loading: Option<Loading>,
+    /// Where posture computed on another thread comes back (weak: the hub still ends when
+    /// every other sender is gone), and whether such a computation runs.
+    feedback: Option<mpsc::WeakSender<HubInput>>,
+    insights_running: bool,
+    insights_inline_max: usize,
 }
+
+/// Above this many findings posture is computed on its own thread (~0.3 µs per finding):
+/// the hub keeps applying and publishing meanwhile.
+const INSIGHTS_INLINE_MAX: usize = 50_000;
 
 #[derive(Debug, Clone, Copy)]
 struct Loading {
@@ -219,6 +229,9 @@ impl Hub {
             syncs: Default::default(),
             known,
             loading,
+            feedback: None,
+            insights_running: false,
+            insights_inline_max: INSIGHTS_INLINE_MAX,
         };
         hub.publish();
         (hub, rx)
@@ -324,13 +337,56 @@ impl Hub {
         self.history_settings = settings;
     }
 
-    /// Recomputes posture when findings changed, at most every 2 s (it is O(findings)).
+    /// Lets a big fleet's posture be computed off the hub thread, its result sent back
+    /// through `tx` (the hub's own input channel).
+    pub fn set_feedback(&mut self, tx: mpsc::WeakSender<HubInput>) {
+        self.feedback = Some(tx);
+    }
+
+    #[cfg(test)]
+    fn set_insights_inline_max(&mut self, n: usize) {
+        self.insights_inline_max = n;
+    }
+
+    /// Recomputes posture when findings changed, at most every 2 s (it is O(findings)); for
+    /// a big fleet on another thread unless `force`d (a history point needs it now).
     fn refresh_insights(&mut self, force: bool) {
         let due = self
             .insights_at
             .is_none_or(|t| t.elapsed() >= INSIGHTS_EVERY);
         if !(self.insights_stale && (due || force)) {
             return;
+        }
+        let scores: Vec<_> = self.provider_scores.values().flatten().cloned().collect();
+        let background = !force && self.findings.list().len() > self.insights_inline_max;
+        if let (true, Some(tx)) = (background, self.feedback.as_ref().and_then(|w| w.upgrade())) {
+            if self.insights_running {
+                return; // the one running is followed by another when it lands
+            }
+            let (list, history, meta, scores) = (
+                self.findings.list(),
+                self.history.clone(),
+                self.metadata.clone(),
+                scores.clone(),
+            );
+            let spawned = std::thread::Builder::new()
+                .name("posture".into())
+                .spawn(move || {
+                    let mut insights = crate::posture::Insights::compute_with(
+                        &list.to_vec(),
+                        history,
+                        now_ms(),
+                        meta.as_ref(),
+                    );
+                    insights.provider_scores = scores;
+                    let _ = tx.blocking_send(HubInput::Insights(Box::new(insights)));
+                });
+            if spawned.is_ok() {
+                self.insights_running = true;
+                self.insights_stale = false;
+                self.insights_at = Some(Instant::now());
+                return;
+            }
         }
         let findings: Vec<Arc<Finding>> = self.findings.iter().cloned().collect();
         let mut insights = crate::posture::Insights::compute_with(
@@ -339,7 +395,7 @@ impl Hub {
             now_ms(),
             self.metadata.as_ref(),
         );
-        insights.provider_scores = self.provider_scores.values().flatten().cloned().collect();
+        insights.provider_scores = scores;
         self.insights = Arc::new(insights);
         self.insights_stale = false;
         self.insights_at = Some(Instant::now());
@@ -422,8 +478,7 @@ impl Hub {
                     .into_iter()
                     .filter(|n| {
                         self.findings.get(n.finding.id.as_str()).is_none_or(|old| {
-                            old.source == n.finding.source
-                                || n.finding.updated_at > old.updated_at
+                            old.source == n.finding.source || n.finding.updated_at > old.updated_at
                         })
                     })
                     .collect();
@@ -575,6 +630,11 @@ impl Hub {
                 self.refresh_insights(true);
                 true
             }
+            HubInput::Insights(insights) => {
+                self.insights = Arc::new(*insights);
+                self.insights_running = false;
+                true
+            }
             HubInput::RawJson { id, reply } => {
                 let raw = self
                     .store
@@ -638,7 +698,7 @@ impl Hub {
 mod list;
 mod sync;
 
-pub use list::{FindingList, Listing};
 use list::Held;
+pub use list::{FindingList, Listing};
 #[cfg(test)]
 mod tests;

@@ -55,6 +55,7 @@ pub async fn start(cfg: &Config, paths: &Paths, setup: Setup) -> Live {
         demo_backfill: setup.demo,
     });
     let (hub_tx, hub_rx) = mpsc::channel::<HubInput>(256);
+    hub.set_feedback(hub_tx.downgrade());
     let hub_thread = hub.spawn(hub_rx);
     let (poll_tx, mut poll_rx) = mpsc::channel(64);
     let poller = Poller::spawn(

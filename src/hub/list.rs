@@ -118,11 +118,7 @@ impl FindingList {
             self.chunks.pop();
         }
         self.len -= 1;
-        if i == last {
-            tail
-        } else {
-            self.set(i, tail)
-        }
+        if i == last { tail } else { self.set(i, tail) }
     }
 }
 
@@ -210,7 +206,9 @@ impl Held {
 
     /// Which clouds the findings come from (bit `Cloud as u8`).
     pub fn clouds(&self) -> u8 {
-        (0..8).filter(|&c| self.by_cloud[c] > 0).fold(0, |m, c| m | 1 << c)
+        (0..8)
+            .filter(|&c| self.by_cloud[c] > 0)
+            .fold(0, |m, c| m | 1 << c)
     }
 
     fn count(&mut self, f: &Finding, up: bool) {
@@ -293,7 +291,10 @@ mod tests {
         assert_eq!(&*h.get("f-000010").unwrap().title, "changed");
         // The earlier list is untouched, and chunks nobody changed are shared.
         assert_eq!(before.len(), 3000);
-        assert_eq!(&*before.iter().find(|f| f.id == "f-000010").unwrap().title, &*sample_finding(10, 0).title);
+        assert_eq!(
+            &*before.iter().find(|f| f.id == "f-000010").unwrap().title,
+            &*sample_finding(10, 0).title
+        );
         let now = h.list();
         let shared = (0..now.chunks.len().min(before.chunks.len()))
             .filter(|&c| Arc::ptr_eq(&now.chunks[c], &before.chunks[c]))

@@ -364,3 +364,33 @@ fn a_big_cache_loads_a_page_at_a_time_and_waits_for_no_input() {
     let f3 = s.findings.iter().find(|f| f.id == "f-000003").unwrap();
     assert_eq!(f3.updated_at, 5000);
 }
+
+#[test]
+fn a_big_fleets_posture_is_computed_off_the_hub_thread_and_comes_back_as_input() {
+    let (mut hub, _rx) = Hub::new(None, &[info("a")]);
+    let (tx, mut inputs) = mpsc::channel(4);
+    hub.set_feedback(tx.downgrade());
+    hub.set_insights_inline_max(10);
+    hub.apply(upsert("a", (0..100).map(|n| item(n, "a", 1000)).collect()));
+    hub.insights_at = None; // due now
+    hub.publish();
+    // Published at once, the posture still the old one (empty).
+    let open = |h: &Hub| {
+        h.snapshot()
+            .insights
+            .stats
+            .open_by_severity
+            .iter()
+            .sum::<u32>()
+    };
+    assert_eq!(hub.snapshot().findings.len(), 100);
+    assert_eq!(open(&hub), 0);
+    let input = inputs.blocking_recv().expect("posture computed");
+    assert!(matches!(input, HubInput::Insights(_)));
+    assert!(hub.apply(input));
+    hub.publish();
+    assert!(open(&hub) > 0);
+    // The weak sender does not keep the hub's channel open.
+    drop(tx);
+    assert!(inputs.blocking_recv().is_none());
+}

@@ -269,9 +269,9 @@ pub fn compute<L: Listing + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
     use crate::model::{Severity, Workflow};
     use crate::sources::memory::sample_finding;
+    use std::sync::Arc;
 
     fn set(n: usize) -> Vec<Arc<Finding>> {
         (0..n)
