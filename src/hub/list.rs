@@ -95,7 +95,7 @@ impl FindingList {
     }
 
     fn push(&mut self, f: Arc<Finding>) {
-        if self.len % CHUNK == 0 {
+        if self.len.is_multiple_of(CHUNK) {
             self.chunks.push(Arc::new(Vec::with_capacity(CHUNK)));
         }
         let last = self.chunks.len() - 1;
