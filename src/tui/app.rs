@@ -87,6 +87,11 @@ pub enum Overlay {
     Menu(Menu),
     /// Typing what to search for in the detail.
     Search(TextArea<'static>),
+    /// The posture breakdown's filter (account or Region), applied as typed.
+    Breakdown {
+        ta: TextArea<'static>,
+        before: String,
+    },
     Ticket(Box<super::notify_dialogs::TicketDialog>),
     Notify(Box<super::notify_dialogs::NotifyDialog>),
     Outbox(Box<super::notify_dialogs::OutboxDialog>),
@@ -214,7 +219,7 @@ pub struct App {
 }
 
 /// Where the posture view is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PostureState {
     pub open: bool,
     pub tab: usize,
@@ -223,6 +228,11 @@ pub struct PostureState {
     /// 0: 7 days, 1: 30 days, 2: 90 days.
     pub window: usize,
     pub selected: usize,
+    /// Breakdown tab: the row selected, the order (see `posture::BREAKDOWN_SORTS`) and the
+    /// filter on account or Region.
+    pub breakdown_selected: usize,
+    pub breakdown_sort: usize,
+    pub breakdown_filter: String,
 }
 
 impl App {
@@ -450,6 +460,7 @@ impl App {
             Overlay::CancelItem(d) => return self.cancel_key(d, key, fx),
             Overlay::Menu(m) => return self.menu_key(m, key, fx),
             Overlay::Search(ta) => return self.search_key(ta, key),
+            Overlay::Breakdown { ta, before } => return self.breakdown_key(ta, before, key),
             Overlay::Ticket(d) => return self.ticket_key(d, key, fx),
             Overlay::Notify(d) => return self.notify_key(d, key, fx),
             Overlay::Outbox(d) => return self.outbox_key(d, key, fx),
@@ -524,7 +535,7 @@ mod remediation;
 
 pub use notify::NotifyOptions;
 
-pub use posture::{TABS, WINDOWS};
+pub use posture::{BREAKDOWN_SORTS, BreakdownRow, TABS, WINDOWS};
 pub use remediation::QueueRow;
 
 #[cfg(test)]

@@ -133,7 +133,7 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
     if app.opts.screen_reader
         && !matches!(
             app.overlay,
-            Overlay::None | Overlay::Filter(_) | Overlay::Search(_)
+            Overlay::None | Overlay::Filter(_) | Overlay::Search(_) | Overlay::Breakdown { .. }
         )
     {
         clear(
@@ -171,7 +171,7 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
         Overlay::Ticket(_) | Overlay::Notify(_) | Overlay::Outbox(_) => {
             super::notify_overlays::render(frame, app)
         }
-        Overlay::Filter(ta) | Overlay::Search(ta) => {
+        Overlay::Filter(ta) | Overlay::Search(ta) | Overlay::Breakdown { ta, .. } => {
             let rect = Rect {
                 x: area.x,
                 y: area.bottom() - 3,
@@ -180,10 +180,10 @@ pub fn render(frame: &mut Frame, app: &App) -> Option<Position> {
             };
             clear(rect, buf, t.style("filter.input"));
             // The same prompt line: filtering the list, or searching the open detail.
-            let label = if matches!(app.overlay, Overlay::Search(_)) {
-                "search: "
-            } else {
-                "/ "
+            let label = match app.overlay {
+                Overlay::Search(_) => "search: ",
+                Overlay::Breakdown { .. } => "account or Region: ",
+                _ => "/ ",
             };
             buf.set_string(rect.x, rect.y, label, t.style("help.key"));
             let w = label.len() as u16;

@@ -1,6 +1,7 @@
 //! The posture view. Every number is also text, bars use the theme's symbols (ASCII in ASCII
 //! mode), and trend series are told apart by their marker letters, never by colour alone.
 
+use crate::poller::progress::grouped;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -245,9 +246,9 @@ fn standard_key(app: &App) -> (String, String) {
 }
 
 fn breakdown(area: Rect, buf: &mut Buffer, app: &App) {
+    use crate::tui::app::BREAKDOWN_SORTS;
     let t = &app.theme;
-    let p = &app.snapshot.insights.posture;
-    let (key, name) = standard_key(app);
+    let (_, name) = standard_key(app);
     let hint = format!("{name}   (h/l: other standard)");
     line(
         buf,
@@ -258,43 +259,84 @@ fn breakdown(area: Rect, buf: &mut Buffer, app: &App) {
             t.style("title"),
         )],
     );
-    let bar_w = usize::from(area.width).saturating_sub(60).clamp(8, 40);
-    let mut y = area.y + 2;
-    for (title, groups) in [("ACCOUNT", &p.by_account), ("REGION", &p.by_region)] {
+    let rows = app.breakdown_rows();
+    let p = &app.posture;
+    // Only the rows that fit are drawn; the selection stays in view.
+    let visible = usize::from(area.height.saturating_sub(3)).max(1);
+    let selected = p.breakdown_selected.min(rows.len().saturating_sub(1));
+    let offset = (selected + 1).saturating_sub(visible);
+    let accounts = rows.iter().filter(|r| !r.region).count();
+    let mut summary = format!(
+        "{} accounts, {} Regions",
+        grouped(accounts as u64),
+        grouped((rows.len() - accounts) as u64),
+    );
+    if rows.len() > visible {
+        summary.push_str(&format!(
+            " · {}-{} of {}",
+            grouped(offset as u64 + 1),
+            grouped((offset + visible).min(rows.len()) as u64),
+            grouped(rows.len() as u64)
+        ));
+    }
+    summary.push_str(&format!(
+        " · by {}",
+        BREAKDOWN_SORTS[p.breakdown_sort % BREAKDOWN_SORTS.len()]
+    ));
+    if !p.breakdown_filter.is_empty() {
+        summary.push_str(&format!(" · matching \"{}\"", sanitize::line(&p.breakdown_filter)));
+    }
+    summary.push_str(" · s sort, / filter, Enter its findings");
+    line(
+        buf,
+        area,
+        area.y + 1,
+        vec![Span::styled(
+            sanitize::fit(&summary, usize::from(area.width)),
+            t.style("text.muted"),
+        )],
+    );
+    let bar_w = usize::from(area.width).saturating_sub(64).clamp(8, 40);
+    line(
+        buf,
+        area,
+        area.y + 2,
+        vec![Span::styled(
+            format!("  {:<7} {:<20} SCORE  {:<bar_w$} PASS FAIL UNKN", "", "ACCOUNT / REGION", ""),
+            t.style("header"),
+        )],
+    );
+    for (i, r) in rows.iter().enumerate().skip(offset).take(visible) {
+        let y = area.y + 3 + (i - offset) as u16;
+        let c = r.counts;
+        let score = c.score();
+        let mut style = if score.is_some_and(|s| s < 50) {
+            t.style("status.error")
+        } else {
+            t.style("text")
+        };
+        let mark = if i == selected {
+            style = style.patch(t.overlay("selection"));
+            ">"
+        } else {
+            " "
+        };
+        let text = format!(
+            "{mark} {:<7} {:<20} {} {} {:>4} {:>4} {:>4}",
+            if r.region { "Region" } else { "account" },
+            sanitize::fit_middle(r.name, 20, t.symbol("ellipsis")),
+            pct(score),
+            bar(app, f64::from(score.unwrap_or(0)), 100.0, bar_w),
+            c.passed,
+            c.failed,
+            c.unknown
+        );
         line(
             buf,
             area,
             y,
-            vec![Span::styled(
-                format!("{title:<16} SCORE  {:<bar_w$} PASS FAIL UNKN", ""),
-                t.style("header"),
-            )],
+            vec![Span::styled(text, style)],
         );
-        y += 1;
-        for (group, row) in groups {
-            let c = row.get(&key).copied().unwrap_or_default();
-            if c.passed + c.failed + c.unknown == 0 {
-                continue;
-            }
-            let score = c.score();
-            let style = if score.is_some_and(|s| s < 50) {
-                t.style("status.error")
-            } else {
-                t.style("text")
-            };
-            let text = format!(
-                "{:<16} {} {} {:>4} {:>4} {:>4}",
-                sanitize::fit(group, 16),
-                pct(score),
-                bar(app, f64::from(score.unwrap_or(0)), 100.0, bar_w),
-                c.passed,
-                c.failed,
-                c.unknown
-            );
-            line(buf, area, y, vec![Span::styled(text, style)]);
-            y += 1;
-        }
-        y += 1;
     }
 }
 

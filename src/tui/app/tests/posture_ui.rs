@@ -328,3 +328,65 @@ fn time_to_resolve_fits_at_80_columns() {
         "{line}"
     );
 }
+
+/// 1,000 accounts: the breakdown is a list to scroll, sort and narrow at 80×24, and Enter
+/// filters the findings to the account.
+#[test]
+fn a_thousand_accounts_scroll_sort_filter_and_jump() {
+    let mut list = Vec::new();
+    for n in 0..2000 {
+        let mut f = sample_finding(n, NOW - 3_600_000);
+        f.account = format!("{:012}", 100_000_000_000u64 + (n % 1000) as u64).into();
+        f.control_id = Some(if n < 1000 { "S3.8" } else { "IAM.7" }.into());
+        // Account n fails S3.8 when n is a multiple of 7.
+        f.compliance = Some(if n < 1000 && n % 7 == 0 {
+            ComplianceStatus::Failed
+        } else {
+            ComplianceStatus::Passed
+        });
+        f.standards = vec![Text::from(FSBP)];
+        list.push(Arc::new(f));
+    }
+    let mut s = (*snapshot(HealthState::Ok, None)).clone();
+    s.insights = Arc::new(Insights {
+        posture: score::compute(&list, None),
+        stats: stats::compute(&list, NOW),
+        history: Vec::new(),
+        metadata: "derived from findings".into(),
+        computed_at: NOW,
+        provider_scores: Vec::new(),
+    });
+    s.findings = Arc::new(list.into());
+    let mut app = app_with(ColorDepth::TrueColor, 80, 24);
+    app.update(Msg::Snapshot(Arc::new(s)));
+    key(&mut app, KeyCode::Char('P'));
+    key(&mut app, KeyCode::Tab);
+    let text = screen(&app);
+    assert!(text.contains("1,000 accounts"), "{text}");
+    assert!(text.contains("2 Regions · 1-16 of 1,002"), "{text}");
+    // Worst first: an account failing S3.8 (score 50%) heads the list.
+    assert!(text.contains("> account 100000000000"), "{text}");
+    // Page down and to the bottom: the selection stays on screen.
+    key(&mut app, KeyCode::PageDown);
+    key(&mut app, KeyCode::Char('G'));
+    let text = screen(&app);
+    assert!(text.contains("987-1,002 of 1,002"), "{text}");
+    assert!(text.contains("> Region"), "{text}");
+    // Sort by name, then narrow to one account.
+    key(&mut app, KeyCode::Char('s'));
+    key(&mut app, KeyCode::Char('s'));
+    assert_eq!(app.posture.breakdown_sort, 2);
+    key(&mut app, KeyCode::Char('/'));
+    chars(&mut app, "100000000126");
+    let text = screen(&app);
+    assert!(text.contains("1 accounts, 0 Regions · by name"), "{text}");
+    assert!(text.contains("> account 100000000126"), "{text}");
+    // Esc would restore the old filter; Enter keeps it, and Enter on the row filters.
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.posture.breakdown_filter, "100000000126");
+    key(&mut app, KeyCode::Enter);
+    assert!(!app.posture.open);
+    assert_eq!(app.filter_text, "acct:100000000126 -wf:resolved");
+    // Its failing finding (the passed one is outside the working view).
+    assert_eq!(app.view.len(), 1);
+}
