@@ -244,8 +244,8 @@ async fn console(cli: &Cli, cfg: &Config, paths: &Paths) -> anyhow::Result<()> {
             .filter(|f| !f.is_empty()),
         alert_with: cfg.ui.alert_with,
         notify: agent_hubble::tui::app::NotifyOptions::from_config(&cfg.notify, notify.is_some()),
-        // Inline below this (a cold recompute of 100k is ~21 ms); above, off the UI thread.
-        background_view_over: Some(150_000),
+        // Inline below this (a cold recompute of 50k is ~10 ms); above, off the UI thread.
+        background_view_over: Some(50_000),
     };
     let snapshot = live.snapshots.borrow().clone();
     let mut app = App::new(opts, theme, keymap, snapshot, agent_hubble::model::now_ms());

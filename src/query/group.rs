@@ -185,19 +185,61 @@ pub struct GroupKeys {
 }
 
 impl GroupKeys {
-    pub fn new<L: Listing + ?Sized>(findings: &L, by: GroupBy) -> GroupKeys {
+    pub fn new<L: Listing + Sync + ?Sized>(findings: &L, by: GroupBy) -> GroupKeys {
+        Self::new_in(findings, by, super::sort::cores_for(findings.count()))
+    }
+
+    /// Keys interned in `parts` slices side by side (each finding is a memory read), then
+    /// merged in order.
+    fn new_in<L: Listing + Sync + ?Sized>(findings: &L, by: GroupBy, parts: usize) -> GroupKeys {
+        let n = findings.count();
+        // One slice: its own keys, a local key id and the severity per finding.
+        let slice = |range: std::ops::Range<usize>| {
+            let mut index: FxHashMap<&str, u32> = FxHashMap::default();
+            let mut texts: Vec<&str> = Vec::new();
+            let (mut of, mut severity) = (Vec::with_capacity(range.len()), Vec::new());
+            for f in range.map(|i| findings.at(i)) {
+                let k = by.key(f);
+                let id = *index.entry(k).or_insert_with(|| {
+                    texts.push(k);
+                    texts.len() as u32 - 1
+                });
+                of.push(id);
+                severity.push(f.severity as u8);
+            }
+            (texts, of, severity)
+        };
+        let slices = if parts > 1 {
+            let step = n.div_ceil(parts);
+            let slice = &slice;
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..parts)
+                    .map(|p| s.spawn(move || slice(p * step..((p + 1) * step).min(n))))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("group keys thread"))
+                    .collect::<Vec<_>>()
+            })
+        } else {
+            vec![slice(0..n)]
+        };
         let mut index: FxHashMap<&str, u32> = FxHashMap::default();
         let mut texts: Vec<&str> = Vec::new();
-        let mut of = Vec::with_capacity(findings.count());
-        let mut severity = Vec::with_capacity(findings.count());
-        for f in (0..findings.count()).map(|i| findings.at(i)) {
-            let k = by.key(f);
-            let id = *index.entry(k).or_insert_with(|| {
-                texts.push(k);
-                texts.len() as u32 - 1
-            });
-            of.push(id);
-            severity.push(f.severity as u8);
+        let mut of = Vec::with_capacity(n);
+        let mut severity = Vec::with_capacity(n);
+        for (local, ids, sev) in slices {
+            let remap: Vec<u32> = local
+                .iter()
+                .map(|k| {
+                    *index.entry(k).or_insert_with(|| {
+                        texts.push(k);
+                        texts.len() as u32 - 1
+                    })
+                })
+                .collect();
+            of.extend(ids.iter().map(|&l| remap[l as usize]));
+            severity.extend(sev);
         }
         let mut order: Vec<u32> = (0..texts.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| texts[a as usize].cmp(texts[b as usize]));
@@ -226,7 +268,7 @@ impl GroupKeys {
 
 /// Groups `view` (filtered, sorted indices into `findings`) by `by`, ordered by `order`
 /// (`reverse` flips it). Each group keeps the view's order inside.
-pub fn group<L: Listing + ?Sized>(
+pub fn group<L: Listing + Sync + ?Sized>(
     findings: &L,
     view: &[u32],
     by: GroupBy,
@@ -380,6 +422,23 @@ mod tests {
             let n = all.iter().filter(|x| flt.matches(x, 0)).count();
             assert_eq!(n, g.total(), "{}", g.key);
         }
+    }
+
+    #[test]
+    fn keys_interned_in_slices_match_one_pass() {
+        let f = set();
+        let one = GroupKeys::new_in(&f, GroupBy::Control, 1);
+        let three = GroupKeys::new_in(&f, GroupBy::Control, 3);
+        let all: Vec<u32> = (0..30).collect();
+        let a = group_keyed(&one, &all, GroupOrder::Count, false);
+        let b = group_keyed(&three, &all, GroupOrder::Count, false);
+        let rows = |g: &Grouped| -> Vec<(String, Vec<u32>)> {
+            g.iter()
+                .map(|x| (x.key.to_string(), g.rows(x).to_vec()))
+                .collect()
+        };
+        assert_eq!(rows(&a), rows(&b));
+        assert_eq!(one.rank, three.rank);
     }
 
     #[test]

@@ -213,33 +213,122 @@ pub fn id_key(id: &str) -> u64 {
     u64::from_be_bytes(k)
 }
 
+/// From this many findings on, `compute` filters on every core.
+const PARALLEL_OVER: usize = 200_000;
+
 /// Indices of the findings that pass the filter, in sort order. Ties break on severity (most
 /// severe first), then newest update, then the id (its tail first), so the order is stable
 /// between snapshots and equal rows never come out mixed.
-pub fn compute<L: Listing + ?Sized>(
+pub fn compute<L: Listing + Sync + ?Sized>(
     findings: &L,
     filter: &Filter,
     sort: Sort,
     scope: Scope,
     now: i64,
 ) -> Vec<u32> {
+    // Filtering a big list waits on memory (a finding per row): split over the cores.
+    compute_in(
+        findings,
+        filter,
+        sort,
+        scope,
+        now,
+        cores_for(findings.count()),
+    )
+}
+
+/// The rows of `base` (indices into `findings`) that pass `filter`, in `base`'s order: a
+/// narrower filter re-filters what is shown instead of every finding.
+pub fn narrow<L: Listing + Sync + ?Sized>(
+    findings: &L,
+    base: &[u32],
+    filter: &Filter,
+    now: i64,
+) -> Vec<u32> {
+    narrow_in(findings, base, filter, now, cores_for(base.len()))
+}
+
+fn narrow_in<L: Listing + Sync + ?Sized>(
+    findings: &L,
+    base: &[u32],
+    filter: &Filter,
+    now: i64,
+    parts: usize,
+) -> Vec<u32> {
+    let keep = |rows: &[u32]| -> Vec<u32> {
+        rows.iter()
+            .copied()
+            .filter(|&i| filter.matches(findings.at(i as usize), now))
+            .collect()
+    };
+    if parts <= 1 || base.is_empty() {
+        return keep(base);
+    }
+    let keep = &keep;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = base
+            .chunks(base.len().div_ceil(parts))
+            .map(|rows| s.spawn(move || keep(rows)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("filter thread"))
+            .collect()
+    })
+}
+
+/// Threads for a pass over `n` findings (memory-bound: one per core above a size).
+pub(super) fn cores_for(n: usize) -> usize {
+    if n >= PARALLEL_OVER {
+        std::thread::available_parallelism().map_or(1, |p| p.get().min(4))
+    } else {
+        1
+    }
+}
+
+fn compute_in<L: Listing + Sync + ?Sized>(
+    findings: &L,
+    filter: &Filter,
+    sort: Sort,
+    scope: Scope,
+    now: i64,
+    parts: usize,
+) -> Vec<u32> {
     // (primary key, severity, newest-first key, id tail, index): sorted as integers; the
     // full comparison only runs when the primary key ties.
-    let mut keyed: Vec<(u64, u8, u64, u64, u32)> = (0..findings.count())
-        .map(|i| (i, findings.at(i)))
-        .filter(|(_, f)| scope.includes(f) && filter.matches(f, now))
-        .map(|(i, f)| {
-            let k = sort_key(sort.column, f);
-            let k = if sort.descending { u64::MAX - k } else { k };
-            (
-                k,
-                u8::MAX - f.severity as u8,
-                u64::MAX - ordered(f.updated_at),
-                id_key(&f.id),
-                i as u32,
-            )
+    let key_of = |range: std::ops::Range<usize>| -> Vec<(u64, u8, u64, u64, u32)> {
+        range
+            .map(|i| (i, findings.at(i)))
+            .filter(|(_, f)| scope.includes(f) && filter.matches(f, now))
+            .map(|(i, f)| {
+                let k = sort_key(sort.column, f);
+                let k = if sort.descending { u64::MAX - k } else { k };
+                (
+                    k,
+                    u8::MAX - f.severity as u8,
+                    u64::MAX - ordered(f.updated_at),
+                    id_key(&f.id),
+                    i as u32,
+                )
+            })
+            .collect()
+    };
+    let n = findings.count();
+    let mut keyed = if parts > 1 {
+        let step = n.div_ceil(parts);
+        let key_of = &key_of;
+        std::thread::scope(|s| {
+            let parts: Vec<_> = (0..parts)
+                .map(|p| s.spawn(move || key_of(p * step..((p + 1) * step).min(n))))
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|h| h.join().expect("filter thread"))
+                .collect::<Vec<_>>()
         })
-        .collect();
+    } else {
+        key_of(0..n)
+    };
     let exact = matches!(
         sort.column,
         Column::Severity | Column::Workflow | Column::Age | Column::Cloud
@@ -396,5 +485,28 @@ mod tests {
             "sg-123"
         );
         assert_eq!(short_resource("AWS::::Account:111"), "AWS::::Account:111");
+    }
+
+    #[test]
+    fn split_filtering_gives_the_same_view() {
+        let all = set(1000);
+        let f = Filter::parse("sev:>=medium").unwrap();
+        for sort in [
+            Sort::default(),
+            Sort {
+                column: Column::Title,
+                descending: false,
+            },
+        ] {
+            let one = compute_in(&all, &f, sort, Scope::All, 0, 1);
+            assert!(!one.is_empty() && one.len() < 1000);
+            assert_eq!(compute_in(&all, &f, sort, Scope::All, 0, 3), one);
+            // Narrowing keeps the order, split or not.
+            let high = Filter::parse("sev:>=high").unwrap();
+            let narrowed = narrow_in(&all, &one, &high, 0, 3);
+            assert_eq!(narrowed, narrow_in(&all, &one, &high, 0, 1));
+            assert!(!narrowed.is_empty() && narrowed.len() < one.len());
+            assert_eq!(narrowed, compute_in(&all, &high, sort, Scope::All, 0, 1));
+        }
     }
 }

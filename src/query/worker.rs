@@ -48,11 +48,7 @@ pub struct ViewDone {
 pub fn run(job: ViewJob, keys: &mut Option<(Findings, Arc<GroupKeys>)>) -> ViewDone {
     let t = Instant::now();
     let view = match &job.base {
-        Some(base) => base
-            .iter()
-            .copied()
-            .filter(|&i| job.filter.matches(&job.findings[i as usize], job.now))
-            .collect(),
+        Some(base) => super::sort::narrow(&*job.findings, base, &job.filter, job.now),
         None => compute(&job.findings, &job.filter, job.sort, job.scope, job.now),
     };
     let groups = job.group.map(|(by, order, reverse)| {

@@ -79,7 +79,12 @@ impl App {
     }
 
     /// Keys of the breakdown's filter prompt: applied as typed, Esc puts the old one back.
-    pub(super) fn breakdown_key(&mut self, mut ta: TextArea<'static>, before: String, key: KeyEvent) {
+    pub(super) fn breakdown_key(
+        &mut self,
+        mut ta: TextArea<'static>,
+        before: String,
+        key: KeyEvent,
+    ) {
         match key.code {
             KeyCode::Esc => self.posture.breakdown_filter = before,
             KeyCode::Enter => {}

@@ -284,7 +284,10 @@ fn breakdown(area: Rect, buf: &mut Buffer, app: &App) {
         BREAKDOWN_SORTS[p.breakdown_sort % BREAKDOWN_SORTS.len()]
     ));
     if !p.breakdown_filter.is_empty() {
-        summary.push_str(&format!(" · matching \"{}\"", sanitize::line(&p.breakdown_filter)));
+        summary.push_str(&format!(
+            " · matching \"{}\"",
+            sanitize::line(&p.breakdown_filter)
+        ));
     }
     summary.push_str(" · s sort, / filter, Enter its findings");
     line(
@@ -302,7 +305,10 @@ fn breakdown(area: Rect, buf: &mut Buffer, app: &App) {
         area,
         area.y + 2,
         vec![Span::styled(
-            format!("  {:<7} {:<20} SCORE  {:<bar_w$} PASS FAIL UNKN", "", "ACCOUNT / REGION", ""),
+            format!(
+                "  {:<7} {:<20} SCORE  {:<bar_w$} PASS FAIL UNKN",
+                "", "ACCOUNT / REGION", ""
+            ),
             t.style("header"),
         )],
     );
@@ -331,12 +337,7 @@ fn breakdown(area: Rect, buf: &mut Buffer, app: &App) {
             c.failed,
             c.unknown
         );
-        line(
-            buf,
-            area,
-            y,
-            vec![Span::styled(text, style)],
-        );
+        line(buf, area, y, vec![Span::styled(text, style)]);
     }
 }
 
