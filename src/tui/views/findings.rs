@@ -210,7 +210,7 @@ fn group_row(app: &App, buf: &mut Buffer, rect: Rect, g: &Group, selected: bool)
         .iter()
         .filter(|&&i| app.marks.contains(&app.snapshot.findings[i as usize].id))
         .count();
-    let mut text = format!("{marker} {}", sanitize::line(&g.key));
+    let key = sanitize::line(&g.key);
     let counts: Vec<String> = Severity::ALL
         .iter()
         .filter(|s| g.count(**s) > 0)
@@ -228,11 +228,19 @@ fn group_row(app: &App, buf: &mut Buffer, rect: Rect, g: &Group, selected: bool)
         }
     );
     let w = usize::from(rect.width.saturating_sub(2));
-    // The counts matter most: a long key is cut to leave room for them.
-    let room = w.saturating_sub(sanitize::width(&tail)).max(8);
-    if sanitize::width(&text) > room {
-        text = sanitize::fit_with(&text, room, t.symbol("ellipsis"));
-    }
+    // The counts matter most: a long key is cut to leave room for them, in the middle, so
+    // the unique tail of an ARN or resource id stays (`arn:aws:ec2:…sg-0a1b2c`).
+    let room = w
+        .saturating_sub(sanitize::width(&tail) + sanitize::width(marker) + 1)
+        .max(8);
+    let key = if sanitize::width(&key) > room {
+        sanitize::fit_middle(&key, room, t.symbol("ellipsis"))
+            .trim_end()
+            .to_string()
+    } else {
+        key.to_string()
+    };
+    let text = format!("{marker} {key}");
     // Only the key is provider text; the counts are ours (and keep their spacing).
     let used = sanitize::width(&text) as u16;
     buf.set_string(rect.x + 2, rect.y, &text, style);

@@ -391,7 +391,17 @@ fn hints(app: &App) -> Line<'static> {
     use super::keymap::Action::*;
     let t = &app.theme;
     let mut spans = Vec::new();
-    let wanted: &[(super::keymap::Action, &str)] = if app.posture.open {
+    let wanted: &[(super::keymap::Action, &str)] = if app.posture.open && app.posture.tab == 1 {
+        &[
+            (Back, "back"),
+            (NextTab, "tab"),
+            (ScrollRight, "standard"),
+            (SortNext, "sort"),
+            (Filter, "filter"),
+            (Open, "findings"),
+            (Help, "help"),
+        ]
+    } else if app.posture.open {
         &[
             (Back, "back"),
             (NextTab, "tab"),

@@ -207,3 +207,27 @@ fn copy_menu_and_console_links() {
     key(&mut app, KeyCode::Esc);
     assert!(matches!(app.overlay, Overlay::None));
 }
+
+/// Grouped by resource at 80 columns, a long id is cut in the middle: the unique tail stays.
+#[test]
+fn long_group_keys_keep_their_tail() {
+    let mut app = app_with(ColorDepth::TrueColor, 80, 24);
+    let mut s = (*app.snapshot).clone();
+    let mut list = s.findings.to_vec();
+    for (i, f) in list.iter_mut().enumerate() {
+        Arc::make_mut(f).resources[0].id =
+            format!("arn:aws:ec2:eu-west-1:111122223333:security-group/sg-0000000000000{i:03}");
+    }
+    s.findings = Arc::new(list.into());
+    app.update(Msg::Snapshot(Arc::new(s)));
+    key(&mut app, KeyCode::Char('b'));
+    key(&mut app, KeyCode::Char('b'));
+    assert_eq!(app.group, Some(crate::query::GroupBy::Resource));
+    let text = screen(&app);
+    // Cut in the middle; the group's own id (its tail) and the counts are whole.
+    assert!(text.contains("▸ arn:aws:ec2:eu-west-…"), "{text}");
+    assert!(
+        text.contains("security-group/sg-0000000000000035  1 finding  CRIT"),
+        "{text}"
+    );
+}
