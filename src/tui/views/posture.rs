@@ -266,10 +266,14 @@ fn breakdown(area: Rect, buf: &mut Buffer, app: &App) {
     let selected = p.breakdown_selected.min(rows.len().saturating_sub(1));
     let offset = (selected + 1).saturating_sub(visible);
     let accounts = rows.iter().filter(|r| !r.region).count();
+    let regions = rows.len() - accounts;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
     let mut summary = format!(
-        "{} accounts, {} Regions",
+        "{} account{}, {} Region{}",
         grouped(accounts as u64),
-        grouped((rows.len() - accounts) as u64),
+        plural(accounts),
+        grouped(regions as u64),
+        plural(regions),
     );
     if rows.len() > visible {
         summary.push_str(&format!(

@@ -379,7 +379,7 @@ fn a_thousand_accounts_scroll_sort_filter_and_jump() {
     key(&mut app, KeyCode::Char('/'));
     chars(&mut app, "100000000126");
     let text = screen(&app);
-    assert!(text.contains("1 accounts, 0 Regions · by name"), "{text}");
+    assert!(text.contains("1 account, 0 Regions · by name"), "{text}");
     assert!(text.contains("> account 100000000126"), "{text}");
     // Esc would restore the old filter; Enter keeps it, and Enter on the row filters.
     key(&mut app, KeyCode::Enter);
