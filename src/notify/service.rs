@@ -491,3 +491,7 @@ async fn view_loop(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

@@ -381,7 +381,12 @@ fn a_thousand_accounts_scroll_sort_filter_and_jump() {
     let text = screen(&app);
     assert!(text.contains("1 account, 0 Regions · by name"), "{text}");
     assert!(text.contains("> account 100000000126"), "{text}");
-    // Esc would restore the old filter; Enter keeps it, and Enter on the row filters.
+    // Esc puts the previous filter back; Enter keeps what was typed.
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.posture.breakdown_filter, "");
+    assert!(screen(&app).contains("1,000 accounts"));
+    key(&mut app, KeyCode::Char('/'));
+    chars(&mut app, "100000000126");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.posture.breakdown_filter, "100000000126");
     key(&mut app, KeyCode::Enter);
