@@ -37,7 +37,15 @@ pub fn build(
     let assume_role = render_template(cfg.assume_role.get_ref(), &input)
         .map_err(|e| format!("assume_role: {e}"))?;
     let resource = finding.primary_resource();
-    let tags = resource.map(|r| r.tags.as_slice()).unwrap_or(&[]);
+    // Owned copies: the item keeps them, and the policy matches on them.
+    let tags: Vec<(String, String)> = resource
+        .map(|r| {
+            r.tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
     // The resource's own region where it differs from the finding's.
     let region = resource
         .and_then(|r| r.region.as_deref())
@@ -58,7 +66,7 @@ pub fn build(
             account: &finding.account,
             region,
             control,
-            tags,
+            tags: &tags,
         },
     );
     let resource_name = crate::query::short_resource(finding.resource_id()).to_string();
@@ -82,7 +90,7 @@ pub fn build(
         description: playbook.description.clone(),
         approvals_required: req.approvals,
         confirm_word: req.confirm_word.then_some(resource_name),
-        tags: tags.to_vec(),
+        tags,
     })
 }
 

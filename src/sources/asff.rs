@@ -223,10 +223,6 @@ fn opt_text(s: Option<Str<'_>>) -> Option<Text> {
     s.filter(|s| !s.is_empty()).map(|s| intern(&s))
 }
 
-fn opt(s: Option<Str<'_>>) -> Option<String> {
-    s.map(Cow::into_owned).filter(|s| !s.is_empty())
-}
-
 fn time_field(id: &str, name: &str, v: Option<&Str<'_>>) -> Result<Option<i64>, String> {
     match v {
         None => Ok(None),
@@ -381,18 +377,18 @@ fn convert(a: Asff<'_>, source: &str) -> Result<Finding, String> {
         .resources
         .into_iter()
         .map(|r| {
-            let mut tags: Vec<(String, String)> = r
+            let mut tags: Vec<(Text, Text)> = r
                 .tags
                 .unwrap_or_default()
                 .into_iter()
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .map(|(k, v)| (intern(&k), intern(&v)))
                 .collect();
             tags.sort();
             Resource {
                 kind: intern(r.kind.as_deref().unwrap_or_default()),
                 id: r.id.unwrap_or_default().into_owned(),
-                region: opt(r.region),
-                partition: opt(r.partition),
+                region: opt_text(r.region),
+                partition: opt_text(r.partition),
                 tags,
             }
         })

@@ -359,13 +359,13 @@ fn convert(o: Ocsf<'_>, source: &str) -> Result<Finding, String> {
         .resources
         .iter()
         .map(|r| {
-            let mut tags: Vec<(String, String)> = r
+            let mut tags: Vec<(Text, Text)> = r
                 .tags
                 .iter()
                 .filter_map(|t| {
                     Some((
-                        t.name.as_deref()?.to_string(),
-                        t.value.as_deref().unwrap_or("").to_string(),
+                        intern(t.name.as_deref()?),
+                        intern(t.value.as_deref().unwrap_or("")),
                     ))
                 })
                 .collect();
@@ -384,12 +384,12 @@ fn convert(o: Ocsf<'_>, source: &str) -> Result<Finding, String> {
                     .region
                     .as_deref()
                     .filter(|s| !s.is_empty())
-                    .map(str::to_owned),
+                    .map(intern),
                 partition: r
                     .cloud_partition
                     .as_deref()
                     .filter(|s| !s.is_empty())
-                    .map(str::to_owned),
+                    .map(intern),
                 tags,
             }
         })

@@ -263,8 +263,8 @@ fn value(p: &Placeholder, input: &RenderInput, allow_role: bool) -> Result<Strin
         Placeholder::Tag(key) => resource()?
             .tags
             .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
+            .find(|(k, _)| **k == **key)
+            .map(|(_, v)| v.to_string())
             .ok_or_else(|| RenderError::NoSuchTag { key: key.clone() }),
         Placeholder::Details(path) => details(input.raw, path),
     }
@@ -289,7 +289,7 @@ fn partition(f: &Finding) -> String {
             .map(str::to_string)
     };
     let r = f.primary_resource();
-    r.and_then(|r| r.partition.clone().filter(|p| !p.is_empty()))
+    r.and_then(|r| r.partition.as_deref().filter(|p| !p.is_empty()).map(str::to_string))
         .or_else(|| r.and_then(|r| from_arn(&r.id)))
         .or_else(|| from_arn(&f.product_arn))
         .unwrap_or_else(|| "aws".to_string())

@@ -347,7 +347,7 @@ fn convert(item: Item<'_>, source: &Text) -> Result<Finding, String> {
         vec![Resource {
             kind: intern(r.and_then(|r| non_empty(&r.kind)).unwrap_or("")),
             id: resource_id.to_string(),
-            region: r.and_then(|r| non_empty(&r.location)).map(str::to_owned),
+            region: r.and_then(|r| non_empty(&r.location)).map(intern),
             partition: None,
             tags: Vec::new(),
         }]

@@ -40,7 +40,7 @@ fn compliance_finding() {
         (r.kind.as_str(), r.id.as_str()),
         ("AwsS3Bucket", "arn:aws:s3:::payments-exports")
     );
-    assert_eq!(r.tags[0], ("env".to_string(), "prod".to_string()));
+    assert_eq!((&*r.tags[0].0, &*r.tags[0].1), ("env", "prod"));
     assert_eq!(f.product_name.as_str(), "Security Hub");
     assert!(f.updated_at > f.created_at);
     assert!(f.first_observed_at.is_some() && f.last_observed_at.is_some());
