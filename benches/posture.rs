@@ -26,7 +26,7 @@ pub fn fleet() -> Vec<Arc<Finding>> {
         seed ^= seed << 17;
         let control = i % 500;
         let mut f = sample_finding(i, 1_700_000_000_000 + i as i64);
-        f.control_id = Some(format!("CTL.{control}"));
+        f.control_id = Some(format!("CTL.{control}").into());
         f.account = format!("{:012}", 100_000_000_000u64 + (i / 500 % 50) as u64).into();
         f.region = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"][i / 25_000].into();
         f.compliance = Some(match seed % 20 {

@@ -127,7 +127,7 @@ fn posture_history_is_recorded_per_cycle_and_survives_restarts() {
     };
     let control = |n: usize, status: ComplianceStatus| {
         let mut it = item(n, "a", 10);
-        it.finding.control_id = Some(format!("C.{n}"));
+        it.finding.control_id = Some(format!("C.{n}").into());
         it.finding.compliance = Some(status);
         it.finding.standards =
             vec!["standards/aws-foundational-security-best-practices/v/1.0.0".into()];

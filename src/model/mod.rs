@@ -356,7 +356,7 @@ pub struct Finding {
     #[serde(default)]
     pub generator_id: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub control_id: Option<String>,
+    pub control_id: Option<Text>,
     /// `Compliance.AssociatedStandards[].StandardsId`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub standards: Vec<Text>,

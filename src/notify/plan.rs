@@ -332,7 +332,7 @@ fn from_proposal(p: &crate::remediation::queue::Proposal) -> Finding {
     f.region = p.region.as_str().into();
     f.severity = p.severity;
     f.title = p.title.as_str().into();
-    f.control_id = Some(p.control.clone());
+    f.control_id = Some(p.control.as_str().into());
     f.resources[0].id = p.resource_id.clone();
     f.resources[0].kind = "".into();
     f.source = p.source.as_str().into();

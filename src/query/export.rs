@@ -59,7 +59,7 @@ fn values(f: &Finding) -> [String; 15] {
         f.account.to_string(),
         f.account_name.as_deref().unwrap_or("").to_string(),
         f.region.to_string(),
-        f.control_id.clone().unwrap_or_default(),
+        f.control_id.as_deref().unwrap_or_default().to_string(),
         f.resource_type().to_string(),
         f.resource_id().to_string(),
         f.title.to_string(),

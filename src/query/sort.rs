@@ -406,7 +406,7 @@ mod tests {
                 .to_string()
                 + &"x".repeat(i % 3))
                 .into();
-            x.control_id = (i % 5 != 0).then(|| format!("S3.{}", i % 11));
+            x.control_id = (i % 5 != 0).then(|| format!("S3.{}", i % 11).into());
         }
         let f: Vec<Arc<Finding>> = f.into_iter().map(Arc::new).collect();
         for column in Column::ALL {

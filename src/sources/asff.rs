@@ -419,7 +419,7 @@ fn convert(a: Asff<'_>, source: &str) -> Result<Finding, String> {
         product_name,
         company_name,
         generator_id: intern(a.generator_id.as_deref().unwrap_or_default()),
-        control_id,
+        control_id: control_id.map(Text::from),
         standards,
         related_requirements,
         types: a.types.iter().map(|t| intern(t)).collect(),

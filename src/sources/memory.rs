@@ -206,7 +206,7 @@ pub fn sample_finding(n: usize, updated_at: i64) -> Finding {
         product_name: "Security Hub".into(),
         company_name: "AWS".into(),
         generator_id: Text::default(),
-        control_id: Some(format!("S3.{}", n % 10)),
+        control_id: Some(format!("S3.{}", n % 10).into()),
         standards: Vec::new(),
         related_requirements: Vec::new(),
         types: Vec::new(),

@@ -469,7 +469,7 @@ fn convert(o: Ocsf<'_>, source: &str) -> Result<Finding, String> {
         control_id: comp
             .and_then(|c| c.control.as_deref())
             .filter(|c| !c.is_empty())
-            .map(str::to_owned),
+            .map(intern),
         standards: comp
             .map(|c| c.standards.iter().map(|s| intern(s)).collect())
             .unwrap_or_default(),

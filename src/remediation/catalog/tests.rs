@@ -14,7 +14,7 @@ pub(super) fn finding(control: &str, kind: &str, id: &str) -> Finding {
     f.id = format!("arn:aws:securityhub:eu-west-1:111122223333:finding/{control}-1");
     f.account = "111122223333".into();
     f.region = "eu-west-1".into();
-    f.control_id = Some(control.to_string());
+    f.control_id = Some(control.into());
     f.resources = vec![Resource {
         kind: kind.into(),
         id: id.to_string(),

@@ -311,7 +311,7 @@ fn alert(id: &str, p: Props<'_>, ctx: &Ctx) -> Result<Finding, String> {
         product_name: opt_text(p.product_name.as_ref()).unwrap_or_else(|| ctx.defender.clone()),
         company_name: opt_text(p.vendor_name.as_ref()).unwrap_or_else(|| ctx.microsoft.clone()),
         generator_id: intern(alert_type),
-        control_id: (!alert_type.is_empty()).then(|| alert_type.to_string()),
+        control_id: (!alert_type.is_empty()).then(|| intern(alert_type)),
         standards: Vec::new(),
         related_requirements: Vec::new(),
         types: intent
@@ -437,7 +437,7 @@ fn assessment(
         product_name: ctx.defender.clone(),
         company_name: ctx.microsoft.clone(),
         generator_id: text(m.and_then(|m| m.policy_definition_id.as_ref())),
-        control_id: Some(key.to_string()),
+        control_id: Some(intern(key)),
         standards: vec![ctx.mcsb.clone()],
         related_requirements: Vec::new(),
         types: m

@@ -394,7 +394,7 @@ fn convert(item: Item<'_>, source: &Text) -> Result<Finding, String> {
         product_name: intern(non_empty(&f.parent_display_name).unwrap_or(DEFAULT_PRODUCT)),
         company_name: intern("Google"),
         generator_id: intern(non_empty(&f.parent).unwrap_or("")),
-        control_id: (!category.is_empty()).then(|| category.to_string()),
+        control_id: (!category.is_empty()).then(|| intern(category)),
         standards,
         related_requirements,
         types: non_empty(&f.finding_class)

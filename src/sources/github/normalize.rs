@@ -435,7 +435,7 @@ fn convert(a: Alert<'_>, source: &str, repo_hint: Option<&str>) -> Result<Findin
         product_name: intern(tool_name),
         company_name: intern("GitHub"),
         generator_id: intern(rule_id.unwrap_or("")),
-        control_id: rule_id.map(str::to_owned),
+        control_id: rule_id.map(intern),
         standards: Vec::new(),
         related_requirements: Vec::new(),
         types,

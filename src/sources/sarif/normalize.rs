@@ -451,7 +451,7 @@ impl<'r, 'a> RunCtx<'r, 'a> {
             product_name: self.product.clone(),
             company_name: self.company.clone(),
             generator_id: self.category.clone().unwrap_or_default(),
-            control_id: rule_id.map(str::to_string),
+            control_id: rule_id.map(intern),
             standards: Vec::new(),
             related_requirements: Vec::new(),
             types: rule.map(|i| i.types.clone()).unwrap_or_default(),
