@@ -221,6 +221,14 @@ fn demo(notice: Option<String>) -> Setup {
         .map(|s| (s.info().key.clone(), automation.clone()))
         .collect();
     sources.extend(crate::sources::demo::clouds::sources(crate::model::now_ms()));
+    // Organisation scale on demand: N more findings from one generated source.
+    if let Some(n) = std::env::var("AGENT_HUBBLE_DEMO_FINDINGS")
+        .ok()
+        .and_then(|v| v.trim().replace(['_', ','], "").parse::<usize>().ok())
+        .filter(|&n| n > 0)
+    {
+        sources.push(Arc::new(crate::sources::demo::scale::ScaleSource::new(n)));
+    }
     Setup {
         sources,
         automations,

@@ -392,3 +392,50 @@ fn findings_formats_and_views() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no view \"nope\""));
 }
+
+/// `AGENT_HUBBLE_DEMO_FINDINGS=N` adds a generated source of N findings across 1,000
+/// accounts to the demo; without it the demo is the usual few hundred.
+#[test]
+fn demo_findings_env_adds_a_generated_org_scale_source() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |n: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_agent-hubble"));
+        c.args(["findings", "--demo", "--format", "json"])
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .env_remove("AGENT_HUBBLE_CONFIG")
+            .env_remove("AGENT_HUBBLE_DEMO_FINDINGS");
+        if let Some(n) = n {
+            c.env("AGENT_HUBBLE_DEMO_FINDINGS", n);
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        rows
+    };
+    let generated = |rows: &[serde_json::Value]| {
+        rows.iter()
+            .filter(|r| {
+                r["account"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("5000000"))
+            })
+            .count()
+    };
+    let plain = run(None);
+    assert_eq!(generated(&plain), 0);
+    let rows = run(Some("2,500"));
+    assert_eq!(generated(&rows), 2500);
+    let accounts: std::collections::HashSet<&str> = rows
+        .iter()
+        .filter_map(|r| r["account"].as_str())
+        .filter(|a| a.starts_with("5000000"))
+        .collect();
+    assert_eq!(accounts.len(), 1000);
+}

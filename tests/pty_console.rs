@@ -736,3 +736,24 @@ fn no_color_dialogs_write_no_colour() {
     quit_cleanly(&mut t, Key::Ctrl('c'));
     assert_no_colour(&t.raw());
 }
+
+/// `AGENT_HUBBLE_DEMO_FINDINGS`: the generated organisation-scale source's first sync shows
+/// its progress and ETA in the status bar with the count rising, and the console stays
+/// usable while it runs.
+#[test]
+fn a_generated_org_scale_source_shows_its_first_sync_and_stays_usable() {
+    let mut t = Pty::demo(160, 48)
+        .env("AGENT_HUBBLE_DEMO_FINDINGS", "200000")
+        .spawn();
+    t.wait_until("the org-scale first sync with its ETA", WAIT, |s| {
+        s.contains("/≈200,000") && s.contains("ETA")
+    });
+    let first = shown(&t.screen_text()).map(|(_, total)| total).unwrap_or(0);
+    t.wait_until("the count rising", WAIT, |s| {
+        shown(s).is_some_and(|(_, total)| total > first)
+    });
+    // Usable meanwhile: the filter prompt answers.
+    t.send(Key::Char('/')).send(Key::Text("sev:crit"));
+    t.wait_for("sev:crit", WAIT);
+    quit_cleanly(&mut t, Key::Ctrl('c'));
+}

@@ -25,6 +25,7 @@ pub const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-southeast-2"];
 
 mod catalog;
 pub mod clouds;
+pub mod scale;
 
 /// Controls that fail somewhere in the demo fleet.
 const PROBLEM_CONTROLS: [&str; 7] = [

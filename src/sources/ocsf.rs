@@ -380,11 +380,7 @@ fn convert(o: Ocsf<'_>, source: &str) -> Result<Finding, String> {
                     .or(r.uid.as_deref())
                     .unwrap_or("")
                     .to_string(),
-                region: r
-                    .region
-                    .as_deref()
-                    .filter(|s| !s.is_empty())
-                    .map(intern),
+                region: r.region.as_deref().filter(|s| !s.is_empty()).map(intern),
                 partition: r
                     .cloud_partition
                     .as_deref()

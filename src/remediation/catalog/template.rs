@@ -289,10 +289,15 @@ fn partition(f: &Finding) -> String {
             .map(str::to_string)
     };
     let r = f.primary_resource();
-    r.and_then(|r| r.partition.as_deref().filter(|p| !p.is_empty()).map(str::to_string))
-        .or_else(|| r.and_then(|r| from_arn(&r.id)))
-        .or_else(|| from_arn(&f.product_arn))
-        .unwrap_or_else(|| "aws".to_string())
+    r.and_then(|r| {
+        r.partition
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+    })
+    .or_else(|| r.and_then(|r| from_arn(&r.id)))
+    .or_else(|| from_arn(&f.product_arn))
+    .unwrap_or_else(|| "aws".to_string())
 }
 
 fn details(raw: Option<&Value>, path: &[String]) -> Result<String, RenderError> {
