@@ -337,19 +337,28 @@ fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
         .iter()
         .filter(|x| x.stale && x.findings > 0)
         .count();
-    if stale > 0 && total > 0 {
+    let sync = sync_progress::status_segment(&s.sources);
+    // While a sync runs its progress says more than "cached" (and the bar is short of room).
+    if stale > 0 && total > 0 && sync.is_none() {
         spans.push(Span::styled(
             format!(" · cached data from {stale} source(s)"),
             t.style("status.stale"),
         ));
     }
     // While full reads run, their progress says more than the time of the last poll.
-    let last = match (sync_progress::status_segment(&s.sources), s.last_ok) {
+    let used: usize = spans.iter().map(|sp| sp.width()).sum();
+    let room = usize::from(line1.width).saturating_sub(used + 3);
+    let last = match (sync, s.last_ok) {
         _ if s.loading.is_some() => {
             let (n, total) = s.loading.unwrap_or_default();
             format!(" {sep} {}", sync_progress::loading_segment(n, total))
         }
-        (Some(sync), _) => format!(" {sep} {sync}"),
+        // The long form when it fits, else the short one ("sync 41% ETA 7m").
+        (Some(sync), _) if sanitize::width(&sync) <= room => format!(" {sep} {sync}"),
+        (Some(_), _) => format!(
+            " {sep} {}",
+            sync_progress::status_compact(&s.sources).unwrap_or_default()
+        ),
         (None, Some(ms)) => format!(" {sep} last poll {} ago", format_age(app.now, ms)),
         (None, None) => format!(" {sep} no poll completed yet"),
     };

@@ -44,6 +44,34 @@ pub fn status_segment(sources: &[SourceStatus]) -> Option<String> {
     Some(out)
 }
 
+/// The short form for a narrow status bar: "sync 41% ETA 7m", or "sync 12,300" without a
+/// total. None when nothing is syncing.
+pub fn status_compact(sources: &[SourceStatus]) -> Option<String> {
+    let syncing: Vec<&SyncProgress> = sources
+        .iter()
+        .filter_map(|s| s.health.progress.as_ref())
+        .collect();
+    if syncing.is_empty() {
+        return None;
+    }
+    let findings: u64 = syncing.iter().map(|p| p.findings).sum();
+    let totals: Option<u64> = syncing.iter().map(|p| p.total).sum();
+    let eta: Option<u64> = syncing
+        .iter()
+        .map(|p| p.eta_secs)
+        .collect::<Option<Vec<u64>>>()
+        .and_then(|v| v.into_iter().max());
+    Some(match (totals.filter(|&t| t > 0), eta) {
+        (Some(t), Some(e)) => format!(
+            "sync {}% ETA {}",
+            (findings * 100 / t).min(100),
+            short_duration(e)
+        ),
+        (Some(t), None) => format!("sync {}%", (findings * 100 / t).min(100)),
+        (None, _) => format!("sync {}", grouped(findings)),
+    })
+}
+
 /// "loading cache 350,000/1,000,000 (35%)" while the store's findings are read.
 pub fn loading_segment(loaded: u64, total: u64) -> String {
     let pct = (loaded * 100).checked_div(total).unwrap_or(100).min(100);

@@ -159,3 +159,23 @@ fn status_bar_shows_the_cache_loading_with_the_count_rising() {
     app.update(Msg::Snapshot(Arc::new(s)));
     assert!(!screen(&app).contains("loading cache"));
 }
+
+#[test]
+fn a_narrow_status_bar_keeps_the_sync_progress_short() {
+    let mut app = app_with(ColorDepth::TrueColor, 80, 24);
+    syncing(&mut app, true);
+    assert!(screen(&app).contains("syncing 2 · 12,300/≈98,000 · 290/s · ETA 7m"));
+    // With more to say (three marked), the short form, never cut off.
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Char(' '));
+    }
+    let s = screen(&app);
+    assert!(s.contains("3 marked"), "{s}");
+    let status = s.lines().find(|l| l.contains(" shown of ")).unwrap();
+    assert!(status.contains("sync 12% ETA 7m"), "{s}");
+    assert!(!status.contains("cached data"), "{s}");
+    // Without a total, the count.
+    syncing(&mut app, false);
+    let s = screen(&app);
+    assert!(s.contains("sync 12,300"), "{s}");
+}
