@@ -268,6 +268,7 @@ fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
             t.style("statusbar"),
         ));
     }
+    let news_at = spans.len();
     if let Some(n) = app.news() {
         spans.push(Span::styled(format!(" · {n}"), t.style("text.emphasis")));
     }
@@ -339,14 +340,25 @@ fn status_bar(area: Rect, buf: &mut Buffer, app: &App) {
         .count();
     let sync = sync_progress::status_segment(&s.sources);
     // While a sync runs its progress says more than "cached" (and the bar is short of room).
-    if stale > 0 && total > 0 && sync.is_none() {
+    if stale > 0 && total > 0 && sync.is_none() && s.loading.is_none() {
         spans.push(Span::styled(
             format!(" · cached data from {stale} source(s)"),
             t.style("status.stale"),
         ));
     }
     // While full reads run, their progress says more than the time of the last poll.
-    let used: usize = spans.iter().map(|sp| sp.width()).sum();
+    let mut used: usize = spans.iter().map(|sp| sp.width()).sum();
+    // A sync in progress needs its few columns: "+N new since you looked (n)" gives way to
+    // "+N new" first.
+    if sync.is_some()
+        && used + 20 > usize::from(line1.width)
+        && let Some(n) = app.news()
+        && let Some((short, _)) = n.split_once(" since")
+    {
+        used -= spans[news_at].width();
+        spans[news_at] = Span::styled(format!(" · {short}"), t.style("text.emphasis"));
+        used += spans[news_at].width();
+    }
     let room = usize::from(line1.width).saturating_sub(used + 3);
     let last = match (sync, s.last_ok) {
         _ if s.loading.is_some() => {
