@@ -122,26 +122,6 @@ pub struct Hub {
     insights_inline_max: usize,
 }
 
-/// Above this many findings posture is computed on its own thread (~0.3 µs per finding):
-/// the hub keeps applying and publishing meanwhile.
-const INSIGHTS_INLINE_MAX: usize = 50_000;
-
-#[derive(Debug, Clone, Copy)]
-struct Loading {
-    /// Last row read.
-    after: i64,
-    loaded: u64,
-    total: u64,
-    page: usize,
-}
-
-/// Cached findings read per step while loading (~0.15 s of work; small pages keep the
-/// transient memory of parsing low).
-const LOAD_PAGE: usize = 20_000;
-
-/// Posture is O(findings): recomputed at most this often.
-const INSIGHTS_EVERY: Duration = Duration::from_secs(2);
-
 /// Snapshots while the cache loads (each one costs the console a re-filter).
 const LOAD_PUBLISH_EVERY: Duration = Duration::from_millis(500);
 
@@ -238,47 +218,6 @@ impl Hub {
         (hub, rx)
     }
 
-    /// Findings read per page while loading (tests and benchmarks use small pages).
-    pub fn set_load_page(&mut self, n: usize) {
-        if let Some(l) = self.loading.as_mut() {
-            l.page = n.max(1);
-        }
-    }
-
-    /// Reads the next page of cached findings; false when the cache is all in.
-    pub fn load_page(&mut self) -> bool {
-        let Some(l) = self.loading.as_mut() else {
-            return false;
-        };
-        let Some(store) = self.store.as_ref() else {
-            self.loading = None;
-            return false;
-        };
-        match store.load_findings_page(l.after, l.page) {
-            Ok(page) => {
-                l.loaded += page.findings.len() as u64 + page.bad as u64;
-                self.skipped += page.bad as u64;
-                for f in page.findings {
-                    // Findings of sources no longer configured are not shown.
-                    if self.known.contains(f.source.as_str()) {
-                        crate::filter::warm(&f);
-                        self.findings.insert(Arc::new(f));
-                    }
-                }
-                match page.next {
-                    Some(n) => l.after = n,
-                    None => self.loading = None,
-                }
-            }
-            Err(e) => {
-                self.store_error = Some(e.to_string());
-                self.loading = None;
-            }
-        }
-        self.insights_stale = true;
-        self.loading.is_some()
-    }
-
     /// Runs on the current thread until every sender is gone.
     pub fn run(mut self, mut rx: mpsc::Receiver<HubInput>) {
         // A small runtime of our own, only to wait with a deadline: posture recomputation is
@@ -336,109 +275,6 @@ impl Hub {
 
     pub fn set_history(&mut self, settings: crate::posture::HistorySettings) {
         self.history_settings = settings;
-    }
-
-    /// Lets a big fleet's posture be computed off the hub thread, its result sent back
-    /// through `tx` (the hub's own input channel).
-    pub fn set_feedback(&mut self, tx: mpsc::WeakSender<HubInput>) {
-        self.feedback = Some(tx);
-    }
-
-    #[cfg(test)]
-    fn set_insights_inline_max(&mut self, n: usize) {
-        self.insights_inline_max = n;
-    }
-
-    /// Recomputes posture when findings changed, at most every 2 s (it is O(findings)); for
-    /// a big fleet on another thread unless `force`d (a history point needs it now).
-    fn refresh_insights(&mut self, force: bool) {
-        let due = self
-            .insights_at
-            .is_none_or(|t| t.elapsed() >= INSIGHTS_EVERY);
-        if !(self.insights_stale && (due || force)) {
-            return;
-        }
-        let scores: Vec<_> = self.provider_scores.values().flatten().cloned().collect();
-        let background = !force && self.findings.list().len() > self.insights_inline_max;
-        if let (true, Some(tx)) = (background, self.feedback.as_ref().and_then(|w| w.upgrade())) {
-            if self.insights_running {
-                return; // the one running is followed by another when it lands
-            }
-            let (list, history, meta, scores) = (
-                self.findings.list(),
-                self.history.clone(),
-                self.metadata.clone(),
-                scores.clone(),
-            );
-            let spawned = std::thread::Builder::new()
-                .name("posture".into())
-                .spawn(move || {
-                    let mut insights = crate::posture::Insights::compute_with(
-                        &list.to_vec(),
-                        history,
-                        now_ms(),
-                        meta.as_ref(),
-                    );
-                    insights.provider_scores = scores;
-                    let _ = tx.blocking_send(HubInput::Insights(Box::new(insights)));
-                });
-            if spawned.is_ok() {
-                self.insights_running = true;
-                self.insights_stale = false;
-                self.insights_at = Some(Instant::now());
-                return;
-            }
-        }
-        let findings: Vec<Arc<Finding>> = self.findings.iter().cloned().collect();
-        let mut insights = crate::posture::Insights::compute_with(
-            &findings,
-            self.history.clone(),
-            now_ms(),
-            self.metadata.as_ref(),
-        );
-        insights.provider_scores = scores;
-        self.insights = Arc::new(insights);
-        self.insights_stale = false;
-        self.insights_at = Some(Instant::now());
-    }
-
-    /// One history point per poll cycle (at most every `snapshot_every_ms`), once every
-    /// source has completed a full sync so a partial picture is never recorded.
-    fn record_history(&mut self) {
-        let now = now_ms();
-        let due = self
-            .history
-            .last()
-            .is_none_or(|p| now - p.at >= self.history_settings.snapshot_every_ms);
-        if !due || self.sources.values().any(|s| s.stale) || self.findings.is_empty() {
-            return;
-        }
-        self.insights_stale = true;
-        self.refresh_insights(true);
-        let point =
-            crate::posture::history::Point::new(now, &self.insights.posture, &self.insights.stats);
-        let mut new = Vec::new();
-        if self.history.is_empty() && self.history_settings.demo_backfill {
-            new = crate::posture::history::demo_backfill(&point, 30);
-        }
-        new.push(point);
-        if let Some(store) = self.store.as_mut() {
-            let mut r = new.iter().try_for_each(|p| store.add_history(p));
-            if r.is_ok() {
-                r = store
-                    .compact_history(now, self.history_settings.retention_days)
-                    .map(|_| ());
-            }
-            self.store_result(r);
-        }
-        self.history.extend(new);
-        let keep: HashSet<i64> =
-            crate::posture::history::keep(&self.history, now, self.history_settings.retention_days)
-                .into_iter()
-                .collect();
-        self.history.retain(|p| keep.contains(&p.at));
-        self.insights_stale = true;
-        self.refresh_insights(true);
     }
 
     pub fn spawn(self, rx: mpsc::Receiver<HubInput>) -> std::thread::JoinHandle<()> {
@@ -696,10 +532,14 @@ impl Hub {
     }
 }
 
+mod insights;
 mod list;
+mod load;
 mod sync;
 
+use insights::{INSIGHTS_EVERY, INSIGHTS_INLINE_MAX};
 use list::Held;
 pub use list::{FindingList, Listing};
+use load::{LOAD_PAGE, Loading};
 #[cfg(test)]
 mod tests;
