@@ -39,7 +39,7 @@ impl Hub {
             return;
         }
         let scores: Vec<_> = self.provider_scores.values().flatten().cloned().collect();
-        let background = !force && self.findings.list().len() > self.insights_inline_max;
+        let background = !force && self.findings.len() > self.insights_inline_max;
         if let (true, Some(tx)) = (background, self.feedback.as_ref().and_then(|w| w.upgrade())) {
             if self.insights_running {
                 return; // the one running is followed by another when it lands

@@ -171,6 +171,10 @@ fn hash(id: &str) -> u64 {
 }
 
 impl Held {
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }

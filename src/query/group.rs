@@ -209,21 +209,7 @@ impl GroupKeys {
             }
             (texts, of, severity)
         };
-        let slices = if parts > 1 {
-            let step = n.div_ceil(parts);
-            let slice = &slice;
-            std::thread::scope(|s| {
-                let handles: Vec<_> = (0..parts)
-                    .map(|p| s.spawn(move || slice(p * step..((p + 1) * step).min(n))))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("group keys thread"))
-                    .collect::<Vec<_>>()
-            })
-        } else {
-            vec![slice(0..n)]
-        };
+        let slices = super::sort::in_parts(n, parts, slice);
         let mut index: FxHashMap<&str, u32> = FxHashMap::default();
         let mut texts: Vec<&str> = Vec::new();
         let mut of = Vec::with_capacity(n);

@@ -261,18 +261,31 @@ fn narrow_in<L: Listing + Sync + ?Sized>(
             .filter(|&i| filter.matches(findings.at(i as usize), now))
             .collect()
     };
-    if parts <= 1 || base.is_empty() {
-        return keep(base);
+    in_parts(base.len(), parts, |r| keep(&base[r]))
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// `f` over `parts` consecutive slices of `0..n`, side by side on scoped threads, the
+/// results in slice order (one slice, on this thread, when `parts` is 1).
+pub(super) fn in_parts<T: Send>(
+    n: usize,
+    parts: usize,
+    f: impl Fn(std::ops::Range<usize>) -> T + Sync,
+) -> Vec<T> {
+    if parts <= 1 || n == 0 {
+        return vec![f(0..n)];
     }
-    let keep = &keep;
+    let step = n.div_ceil(parts);
+    let f = &f;
     std::thread::scope(|s| {
-        let handles: Vec<_> = base
-            .chunks(base.len().div_ceil(parts))
-            .map(|rows| s.spawn(move || keep(rows)))
+        let handles: Vec<_> = (0..n.div_ceil(step))
+            .map(|p| s.spawn(move || f(p * step..((p + 1) * step).min(n))))
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().expect("filter thread"))
+            .map(|h| h.join().expect("query thread"))
             .collect()
     })
 }
@@ -313,22 +326,10 @@ fn compute_in<L: Listing + Sync + ?Sized>(
             })
             .collect()
     };
-    let n = findings.count();
-    let mut keyed = if parts > 1 {
-        let step = n.div_ceil(parts);
-        let key_of = &key_of;
-        std::thread::scope(|s| {
-            let parts: Vec<_> = (0..parts)
-                .map(|p| s.spawn(move || key_of(p * step..((p + 1) * step).min(n))))
-                .collect();
-            parts
-                .into_iter()
-                .flat_map(|h| h.join().expect("filter thread"))
-                .collect::<Vec<_>>()
-        })
-    } else {
-        key_of(0..n)
-    };
+    let mut keyed: Vec<_> = in_parts(findings.count(), parts, key_of)
+        .into_iter()
+        .flatten()
+        .collect();
     let exact = matches!(
         sort.column,
         Column::Severity | Column::Workflow | Column::Age | Column::Cloud

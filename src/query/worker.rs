@@ -52,17 +52,7 @@ pub fn run(job: ViewJob, keys: &mut Option<(Findings, Arc<GroupKeys>)>) -> ViewD
         None => compute(&job.findings, &job.filter, job.sort, job.scope, job.now),
     };
     let groups = job.group.map(|(by, order, reverse)| {
-        let fresh = match keys {
-            Some((f, k)) => !Arc::ptr_eq(f, &job.findings) || k.by != by,
-            None => true,
-        };
-        if fresh {
-            *keys = Some((
-                job.findings.clone(),
-                Arc::new(GroupKeys::new(&job.findings, by)),
-            ));
-        }
-        let k = keys.as_ref().expect("just built").1.clone();
+        let k = keys_for(keys, &job.findings, by);
         let g = group_keyed(&k, &view, order, reverse);
         (k, g)
     });
@@ -72,6 +62,23 @@ pub fn run(job: ViewJob, keys: &mut Option<(Findings, Arc<GroupKeys>)>) -> ViewD
         view,
         groups,
         took_ms: t.elapsed().as_millis() as u64,
+    }
+}
+
+/// The group keys of `findings` under `by`: those in `cache` when they were made for the
+/// same findings and grouping, else new ones (kept in `cache`).
+pub fn keys_for(
+    cache: &mut Option<(Findings, Arc<GroupKeys>)>,
+    findings: &Findings,
+    by: GroupBy,
+) -> Arc<GroupKeys> {
+    match cache {
+        Some((f, k)) if Arc::ptr_eq(f, findings) && k.by == by => k.clone(),
+        _ => {
+            let k = Arc::new(GroupKeys::new(&**findings, by));
+            *cache = Some((findings.clone(), k.clone()));
+            k
+        }
     }
 }
 

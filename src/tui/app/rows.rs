@@ -233,18 +233,10 @@ impl App {
     /// Rows from the view (groups when grouping), then the selection put back.
     fn rebuild_rows(&mut self, keep: Option<Keep>) {
         if let Some(by) = self.group {
-            let findings = &self.snapshot.findings;
-            let fresh = match &self.group_keys {
-                Some((of, k)) => !Arc::ptr_eq(of, findings) || k.by != by,
-                None => true,
-            };
-            if fresh {
-                let keys = Arc::new(table::GroupKeys::new(findings, by));
-                self.group_keys = Some((findings.clone(), keys));
-            }
-            let keys = &self.group_keys.as_ref().expect("just built").1;
+            let keys =
+                crate::query::worker::keys_for(&mut self.group_keys, &self.snapshot.findings, by);
             self.groups =
-                table::group_keyed(keys, &self.view, self.group_order, self.group_reverse);
+                table::group_keyed(&keys, &self.view, self.group_order, self.group_reverse);
         }
         self.rows_from_groups(keep);
     }

@@ -8,37 +8,51 @@ use crate::poller::SyncKind;
 use crate::poller::progress::{SyncProgress, grouped, short_duration};
 use crate::tui::theme::Theme;
 
-/// "syncing 2 · 12,300/≈98,000 · 290/s · ETA 4m"; without a total for every syncing source,
-/// "syncing 2 · 12,300 findings · 41 pages · 290/s". None when nothing is syncing.
-pub fn status_segment(sources: &[SourceStatus]) -> Option<String> {
-    let syncing: Vec<&SyncProgress> = sources
+/// Every full read in progress, summed: sources read side by side, the slowest decides the
+/// ETA, and there is a total only when each has one.
+struct Syncing {
+    count: usize,
+    findings: u64,
+    pages: u64,
+    per_sec: u64,
+    total: Option<u64>,
+    eta: Option<u64>,
+}
+
+fn syncing(sources: &[SourceStatus]) -> Option<Syncing> {
+    let all: Vec<&SyncProgress> = sources
         .iter()
         .filter_map(|s| s.health.progress.as_ref())
         .collect();
-    if syncing.is_empty() {
-        return None;
-    }
-    let findings: u64 = syncing.iter().map(|p| p.findings).sum();
-    let pages: u64 = syncing.iter().map(|p| u64::from(p.pages)).sum();
-    let rate: u64 = syncing.iter().map(|p| u64::from(p.per_sec)).sum();
-    let totals: Option<u64> = syncing.iter().map(|p| p.total).sum();
-    // Sources read side by side: the slowest decides.
-    let eta: Option<u64> = syncing
-        .iter()
-        .map(|p| p.eta_secs)
-        .collect::<Option<Vec<u64>>>()
-        .and_then(|v| v.into_iter().max());
-    let mut out = format!("syncing {}", syncing.len());
-    match totals {
-        Some(t) => out.push_str(&format!(" · {}/≈{}", grouped(findings), grouped(t))),
+    (!all.is_empty()).then(|| Syncing {
+        count: all.len(),
+        findings: all.iter().map(|p| p.findings).sum(),
+        pages: all.iter().map(|p| u64::from(p.pages)).sum(),
+        per_sec: all.iter().map(|p| u64::from(p.per_sec)).sum(),
+        total: all.iter().map(|p| p.total).sum(),
+        eta: all
+            .iter()
+            .map(|p| p.eta_secs)
+            .collect::<Option<Vec<u64>>>()
+            .and_then(|v| v.into_iter().max()),
+    })
+}
+
+/// "syncing 2 · 12,300/≈98,000 · 290/s · ETA 4m"; without a total for every syncing source,
+/// "syncing 2 · 12,300 findings · 41 pages · 290/s". None when nothing is syncing.
+pub fn status_segment(sources: &[SourceStatus]) -> Option<String> {
+    let s = syncing(sources)?;
+    let mut out = format!("syncing {}", s.count);
+    match s.total {
+        Some(t) => out.push_str(&format!(" · {}/≈{}", grouped(s.findings), grouped(t))),
         None => out.push_str(&format!(
             " · {} findings · {} pages",
-            grouped(findings),
-            grouped(pages)
+            grouped(s.findings),
+            grouped(s.pages)
         )),
     }
-    out.push_str(&format!(" · {}/s", grouped(rate)));
-    if let (Some(_), Some(e)) = (totals, eta) {
+    out.push_str(&format!(" · {}/s", grouped(s.per_sec)));
+    if let (Some(_), Some(e)) = (s.total, s.eta) {
         out.push_str(&format!(" · ETA {}", short_duration(e)));
     }
     Some(out)
@@ -47,28 +61,12 @@ pub fn status_segment(sources: &[SourceStatus]) -> Option<String> {
 /// The short form for a narrow status bar: "sync 41% ETA 7m", or "sync 12,300" without a
 /// total. None when nothing is syncing.
 pub fn status_compact(sources: &[SourceStatus]) -> Option<String> {
-    let syncing: Vec<&SyncProgress> = sources
-        .iter()
-        .filter_map(|s| s.health.progress.as_ref())
-        .collect();
-    if syncing.is_empty() {
-        return None;
-    }
-    let findings: u64 = syncing.iter().map(|p| p.findings).sum();
-    let totals: Option<u64> = syncing.iter().map(|p| p.total).sum();
-    let eta: Option<u64> = syncing
-        .iter()
-        .map(|p| p.eta_secs)
-        .collect::<Option<Vec<u64>>>()
-        .and_then(|v| v.into_iter().max());
-    Some(match (totals.filter(|&t| t > 0), eta) {
-        (Some(t), Some(e)) => format!(
-            "sync {}% ETA {}",
-            (findings * 100 / t).min(100),
-            short_duration(e)
-        ),
-        (Some(t), None) => format!("sync {}%", (findings * 100 / t).min(100)),
-        (None, _) => format!("sync {}", grouped(findings)),
+    let s = syncing(sources)?;
+    let pct = |t: u64| (s.findings * 100 / t).min(100);
+    Some(match (s.total.filter(|&t| t > 0), s.eta) {
+        (Some(t), Some(e)) => format!("sync {}% ETA {}", pct(t), short_duration(e)),
+        (Some(t), None) => format!("sync {}%", pct(t)),
+        (None, _) => format!("sync {}", grouped(s.findings)),
     })
 }
 
